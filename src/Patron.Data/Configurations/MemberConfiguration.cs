@@ -1,0 +1,63 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Patron.Domain.Audit;
+using Patron.Domain.Cards;
+using Patron.Domain.Members;
+using Patron.Domain.Organisation;
+
+namespace Patron.Data.Configurations;
+
+internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
+{
+    public void Configure(EntityTypeBuilder<Member> b)
+    {
+        b.ToTable("members");
+        b.Property(x => x.Name).HasMaxLength(Member.NameMaxLength);
+        b.Property(x => x.Mobile).HasMaxLength(11);
+        b.Property(x => x.MobileTail).HasMaxLength(4);
+        b.Property(x => x.IdNumberHash).HasMaxLength(64);
+        b.Property(x => x.IdNumberCipher).HasMaxLength(1000);
+        b.Property(x => x.IdNumberTail).HasMaxLength(4);
+        b.Property(x => x.Channel).HasMaxLength(20);
+        b.Ignore(x => x.MaskedMobile);
+        b.Ignore(x => x.MaskedIdNumber);
+        b.HasIndex(x => new { x.ProgramId, x.Mobile }).IsUnique();
+        b.HasIndex(x => new { x.ProgramId, x.IdNumberHash }).IsUnique();
+        b.HasIndex(x => new { x.ProgramId, x.Name });
+        b.HasIndex(x => new { x.EnrolStoreId, x.Id });
+        b.HasOne<LoyaltyProgram>().WithMany().HasForeignKey(x => x.ProgramId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne<Store>().WithMany().HasForeignKey(x => x.EnrolStoreId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne<Staff>().WithMany().HasForeignKey(x => x.EnrolStaffId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne<Terminal>().WithMany().HasForeignKey(x => x.EnrolTerminalId).OnDelete(DeleteBehavior.Restrict);
+        b.HasMany(x => x.Cards).WithOne(x => x.Member).HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
+        b.Navigation(x => x.Cards).UsePropertyAccessMode(PropertyAccessMode.Field);
+    }
+}
+
+internal sealed class CardConfiguration : IEntityTypeConfiguration<Card>
+{
+    public void Configure(EntityTypeBuilder<Card> b)
+    {
+        b.ToTable("cards");
+        b.Property(x => x.Number).HasMaxLength(Card.NumberMaxLength);
+        b.Ignore(x => x.IsUsable);
+        b.HasIndex(x => x.Number).IsUnique();
+        b.HasIndex(x => x.MemberId);
+        b.HasOne<LoyaltyProgram>().WithMany().HasForeignKey(x => x.ProgramId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne<Store>().WithMany().HasForeignKey(x => x.IssuedStoreId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> b)
+    {
+        b.ToTable("audit_log");
+        b.Property(x => x.Action).HasMaxLength(64);
+        b.Property(x => x.EntityType).HasMaxLength(32);
+        b.Property(x => x.Detail).HasMaxLength(4000);
+        b.HasIndex(x => x.At);
+        b.HasIndex(x => x.MemberId);
+        b.HasIndex(x => x.StoreId);
+    }
+}

@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Patron.Domain.Audit;
+using Patron.Domain.Cards;
+using Patron.Domain.Members;
+using Patron.Domain.Organisation;
+
+namespace Patron.Data;
+
+/// <summary>
+/// The one database context. Tables and columns are snake_case on both providers so that SQL
+/// written by hand (reports, pgbench comparisons, operators) reads naturally.
+/// </summary>
+public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(options), IDataProtectionKeyContext
+{
+    public DbSet<LoyaltyProgram> Programs => Set<LoyaltyProgram>();
+
+    public DbSet<Region> Regions => Set<Region>();
+
+    public DbSet<Store> Stores => Set<Store>();
+
+    public DbSet<Staff> Staff => Set<Staff>();
+
+    public DbSet<StaffStore> StaffStores => Set<StaffStore>();
+
+    public DbSet<Terminal> Terminals => Set<Terminal>();
+
+    public DbSet<Member> Members => Set<Member>();
+
+    public DbSet<Card> Cards => Set<Card>();
+
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
+
+    public DbSet<AppSecret> AppSecrets => Set<AppSecret>();
+
+    /// <summary>The Data Protection key ring, shared by every node (cookies, encrypted fields).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(PatronDb).Assembly);
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            foreach (var property in entity.GetProperties())
+            {
+                property.SetColumnName(NameStyle.SnakeCase(property.Name));
+            }
+        }
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Instants are UTC DateTime on both providers: timestamptz on PostgreSQL, ISO text on
+        // SQLite (which orders and compares correctly). SQLite hands back Kind=Unspecified.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcConverter>();
+        configurationBuilder.Properties<string>().AreUnicode();
+    }
+
+    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : DateTime.SpecifyKind(v, DateTimeKind.Utc),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}

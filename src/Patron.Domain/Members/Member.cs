@@ -1,0 +1,116 @@
+using Patron.Domain.Cards;
+using Patron.Domain.Common;
+
+namespace Patron.Domain.Members;
+
+public enum Gender
+{
+    Unknown = 0,
+    Male = 1,
+    Female = 2,
+}
+
+public enum MemberStatus
+{
+    Active = 0,
+    Inactive = 1,
+}
+
+/// <summary>
+/// A person (later also an organisation) enrolled in one loyalty program. Phone and ID number
+/// are unique within the program: one person, one member. The ID number itself is held only
+/// encrypted; a keyed hash serves lookups and uniqueness, and its last four characters serve
+/// the masked display.
+/// </summary>
+public sealed class Member
+{
+    public const int NameMaxLength = 50;
+
+    private readonly List<Card> _cards = [];
+
+    private Member()
+    {
+        Name = "";
+        Mobile = "";
+        Channel = "";
+    }
+
+    public Member(
+        long programId,
+        string name,
+        string mobile,
+        Gender gender,
+        DateOnly? birthday,
+        ProtectedIdNumber? idNumber,
+        long enrolStoreId,
+        long? enrolStaffId,
+        long? enrolTerminalId,
+        string channel,
+        DateTime enrolledAtUtc)
+    {
+        ProgramId = programId;
+        Name = name;
+        Mobile = mobile;
+        MobileTail = mobile[^4..];
+        Gender = gender;
+        Birthday = birthday;
+        IdNumberHash = idNumber?.Hash;
+        IdNumberCipher = idNumber?.Cipher;
+        IdNumberTail = idNumber?.Tail;
+        EnrolStoreId = enrolStoreId;
+        EnrolStaffId = enrolStaffId;
+        EnrolTerminalId = enrolTerminalId;
+        Channel = channel;
+        EnrolledAt = enrolledAtUtc;
+        Status = MemberStatus.Active;
+    }
+
+    public long Id { get; private set; }
+
+    public long ProgramId { get; private set; }
+
+    public string Name { get; private set; }
+
+    public string Mobile { get; private set; }
+
+    /// <summary>Last four digits of the mobile number, for the "name + phone tail" search.</summary>
+    public string MobileTail { get; private set; } = "";
+
+    public Gender Gender { get; private set; }
+
+    public DateOnly? Birthday { get; private set; }
+
+    public string? IdNumberHash { get; private set; }
+
+    public string? IdNumberCipher { get; private set; }
+
+    public string? IdNumberTail { get; private set; }
+
+    public long EnrolStoreId { get; private set; }
+
+    public long? EnrolStaffId { get; private set; }
+
+    public long? EnrolTerminalId { get; private set; }
+
+    public string Channel { get; private set; }
+
+    public DateTime EnrolledAt { get; private set; }
+
+    public MemberStatus Status { get; private set; }
+
+    public IReadOnlyList<Card> Cards => _cards;
+
+    public string MaskedMobile => Masking.Phone(Mobile);
+
+    public string MaskedIdNumber => Masking.IdNumberFromTail(IdNumberTail);
+
+    public Card IssueCard(string number, CardKind kind, long storeId, DateTime issuedAtUtc)
+    {
+        var card = new Card(ProgramId, this, number, kind, storeId, issuedAtUtc);
+        _cards.Add(card);
+        return card;
+    }
+}
+
+/// <summary>An ID number as stored: keyed hash for lookup, ciphertext, and the last four characters.</summary>
+public sealed record ProtectedIdNumber(string Hash, string Cipher, string Tail);

@@ -1,0 +1,43 @@
+using Patron.Server.Infrastructure.Auth;
+
+namespace Patron.Server.Features.Members;
+
+public static class MembersApi
+{
+    public static void MapMembersApi(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/api/members").WithTags("Members").RequireAuthorization(Permissions.MembersRead);
+
+        g.MapPost("/", async (EnrollMemberRequest request, EnrollMember enrol, HttpContext http, CancellationToken ct) =>
+            {
+                var member = await enrol.HandleAsync(request, CallerScope.From(http.User), ct);
+                return TypedResults.Created($"/api/members/{member.Id}", member);
+            })
+            .RequireAuthorization(Permissions.MembersEnrol)
+            .WithName("EnrollMember")
+            .WithSummary("Enrol a member at a store and issue their card.")
+            .WithDescription("Phone (mainland mobile) and name are required; an ID number is checked by its check character. "
+                + "Without cardNumber a virtual card is numbered from the program's sequence. A terminal enrols at its own store. "
+                + "Errors: validation.failed (400, field errors), member.phone_taken / member.id_number_taken / card.number_taken (409), scope.store_forbidden (403).")
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(409);
+
+        g.MapPost("/lookup", async (MemberLookupRequest request, FindMembers find, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await find.LookupAsync(request, CallerScope.From(http.User), ct)))
+            .WithName("LookupMember")
+            .WithSummary("Find members by exactly one identifier: card number, phone, ID number, or name + last four phone digits.")
+            .WithDescription("Searches every store of the caller's programs. POST keeps phone and ID numbers out of URLs and logs. Answers are masked.")
+            .ProducesProblem(400);
+
+        g.MapGet("/", async (long? storeId, int? page, int? pageSize, FindMembers find, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await find.ListAsync(storeId, page ?? 1, pageSize ?? 20, CallerScope.From(http.User), ct)))
+            .WithName("ListMembers")
+            .WithSummary("Members enrolled at the caller's stores, newest first, paged (pageSize ≤ 100).")
+            .ProducesProblem(403);
+
+        g.MapGet("/{id:long}", async (long id, FindMembers find, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await find.GetAsync(id, CallerScope.From(http.User), ct)))
+            .WithName("GetMember")
+            .WithSummary("One member of the caller's stores (masked).")
+            .ProducesProblem(404);
+    }
+}

@@ -1,0 +1,27 @@
+using Microsoft.AspNetCore.Authorization;
+using R = Patron.Server.Infrastructure.Auth.PatronClaims.Roles;
+
+namespace Patron.Server.Infrastructure.Auth;
+
+/// <summary>Authorization policies by capability; each names the roles that hold it.</summary>
+public static class Permissions
+{
+    public const string Console = "console";
+    public const string MembersRead = "members.read";
+    public const string MembersEnrol = "members.enrol";
+    public const string StoresRead = "stores.read";
+    public const string TerminalsManage = "terminals.manage";
+    public const string StaffManage = "staff.manage";
+
+    private static readonly string[] AllStaff = [R.Admin, R.Marketing, R.StoreManager, R.Cashier, R.Auditor];
+
+    public static void Add(AuthorizationOptions o)
+    {
+        o.AddPolicy(Console, p => p.RequireRole(AllStaff));
+        o.AddPolicy(MembersRead, p => p.RequireRole([.. AllStaff, R.Terminal]));
+        o.AddPolicy(MembersEnrol, p => p.RequireRole(R.Admin, R.Marketing, R.StoreManager, R.Cashier, R.Terminal));
+        o.AddPolicy(StoresRead, p => p.RequireRole([.. AllStaff, R.Terminal]));
+        o.AddPolicy(TerminalsManage, p => p.RequireRole(R.Admin, R.StoreManager));
+        o.AddPolicy(StaffManage, p => p.RequireRole(R.Admin));
+    }
+}

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Localization;
+using Microsoft.AspNetCore.Mvc.Razor;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Patron.Data;
+using Patron.Server.Features.Audit;
+using Patron.Server.Features.Demo;
+using Patron.Server.Features.Members;
+using Patron.Server.Features.Staff;
+using Patron.Server.Features.Stores;
+using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Console;
+using Patron.Server.Infrastructure.Problems;
+using Patron.Server.Infrastructure.Protection;
+
+namespace Patron.Server.Infrastructure.Hosting;
+
+/// <summary>Composes the features into one host: services first, then the request pipeline.</summary>
+public static class PatronHost
+{
+    public static readonly CultureInfo[] Cultures = [new("zh-CN"), new("en")];
+
+    public static void AddPatron(this WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp =>
+        {
+            var config = sp.GetRequiredService<IConfiguration>();
+            return DatabaseSettings.Resolve(config["Patron:Db"] ?? config["PATRON_DB"], config["Patron:DataDir"]);
+        });
+        services.AddDbContextPool<PatronDb>((sp, o) => sp.GetRequiredService<DatabaseSettings>().Apply(o));
+        services.AddDataProtection().SetApplicationName("Patron").PersistKeysToDbContext<PatronDb>();
+        services.AddSingleton<PersonalDataProtector>();
+
+        services.AddLocalization(o => o.ResourcesPath = "Resources");
+        services.Configure<RequestLocalizationOptions>(o =>
+        {
+            o.DefaultRequestCulture = new RequestCulture("zh-CN");
+            o.SupportedCultures = Cultures;
+            o.SupportedUICultures = Cultures;
+            o.RequestCultureProviders = [new CookieRequestCultureProvider(), new AcceptLanguageHeaderRequestCultureProvider()];
+        });
+        services.AddRazorPages(o =>
+            {
+                o.RootDirectory = "/Features";
+                o.Conventions.AuthorizeFolder("/", Permissions.Console);
+                o.Conventions.AllowAnonymousToPage("/Staff/Login");
+                o.Conventions.AllowAnonymousToPage("/Staff/Denied");
+            })
+            .AddViewLocalization();
+        services.Configure<RazorViewEngineOptions>(o => o.PageViewLocationFormats.Add("/Pages/Shared/{0}.cshtml"));
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.AddPatronOpenApi();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        services.AddPatronAuth();
+
+        services.AddScoped<AuditLog>();
+        services.AddScoped<StaffSignIn>();
+        services.AddScoped<EnrollMember>();
+        services.AddScoped<FindMembers>();
+        services.AddScoped<StoreDirectory>();
+        services.AddScoped<TerminalAdmin>();
+        services.AddScoped<StaffAdmin>();
+        services.AddScoped<DemoSeeder>();
+    }
+
+    public static void UsePatron(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseStaticFiles();
+        app.UseRequestLocalization();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.Use((ctx, next) =>
+        {
+            // Answers may carry personal data: never cache them anywhere.
+            ctx.Response.Headers.CacheControl = "no-store";
+            ctx.Response.Headers.XContentTypeOptions = "nosniff";
+            ctx.Response.Headers.XFrameOptions = "DENY";
+            return next(ctx);
+        });
+
+        app.MapOpenApi();
+        app.MapHealthChecks("/health", new HealthCheckOptions { ResultStatusCodes = { [HealthStatus.Unhealthy] = 503 } }).AllowAnonymous();
+        app.MapMembersApi();
+        app.MapStoresApi();
+        app.MapStaffApi();
+        app.MapConsoleEndpoints();
+        app.MapRazorPages();
+    }
+
+    public static async Task MigrateDatabaseAsync(this WebApplication app)
+    {
+        using var scope = app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+        var settings = scope.ServiceProvider.GetRequiredService<DatabaseSettings>();
+        app.Logger.LogInformation("Migrating {Database}", settings.Describe());
+        await PatronDbMigrator.MigrateAsync(db);
+    }
+
+    public static async Task SeedDemoAsync(this WebApplication app, TextWriter output, bool onlyIfEmpty)
+    {
+        using var scope = app.Services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(output, onlyIfEmpty);
+    }
+}
+
+internal sealed class DatabaseHealthCheck(PatronDb db) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
+        await db.Database.CanConnectAsync(ct) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("The database cannot be reached.");
+}

@@ -1,0 +1,71 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Patron.Data;
+using Patron.Domain.Members;
+
+namespace Patron.Server.Infrastructure.Protection;
+
+/// <summary>
+/// Encrypts ID numbers with Data Protection (the key ring lives in the database, shared by
+/// every node) and computes the keyed hash used to find and de-duplicate them. The hash key
+/// is a random secret created once and stored encrypted in <c>app_secrets</c>.
+/// </summary>
+public sealed class PersonalDataProtector(IDataProtectionProvider provider, IServiceScopeFactory scopes, TimeProvider clock)
+{
+    private const string LookupKeyName = "id-number-lookup-key";
+    private readonly IDataProtector _idNumbers = provider.CreateProtector("Patron.Members.IdNumber.v1");
+    private readonly IDataProtector _secrets = provider.CreateProtector("Patron.AppSecrets.v1");
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private byte[]? _lookupKey;
+
+    public async Task<ProtectedIdNumber> ProtectIdNumberAsync(string normalized, CancellationToken ct) =>
+        new(await LookupHashAsync(normalized, ct), _idNumbers.Protect(normalized), normalized[^4..]);
+
+    public string UnprotectIdNumber(string cipher) => _idNumbers.Unprotect(cipher);
+
+    public async Task<string> LookupHashAsync(string normalized, CancellationToken ct)
+    {
+        var key = _lookupKey ?? await LoadLookupKeyAsync(ct);
+        return Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(normalized)));
+    }
+
+    private async Task<byte[]> LoadLookupKeyAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (_lookupKey is not null)
+            {
+                return _lookupKey;
+            }
+
+            using var scope = scopes.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+            var stored = await db.AppSecrets.AsNoTracking().FirstOrDefaultAsync(s => s.Name == LookupKeyName, ct);
+            if (stored is null)
+            {
+                var fresh = RandomNumberGenerator.GetBytes(32);
+                db.AppSecrets.Add(new AppSecret(LookupKeyName, _secrets.Protect(Convert.ToBase64String(fresh)), clock.GetUtcNow().UtcDateTime));
+                try
+                {
+                    await db.SaveChangesAsync(ct);
+                    return _lookupKey = fresh;
+                }
+                catch (DbUpdateException)
+                {
+                    // Another node created it first: use theirs.
+                    db.ChangeTracker.Clear();
+                    stored = await db.AppSecrets.AsNoTracking().FirstAsync(s => s.Name == LookupKeyName, ct);
+                }
+            }
+
+            return _lookupKey = Convert.FromBase64String(_secrets.Unprotect(stored.ProtectedValue));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using Patron.Server.Infrastructure.Hosting;
+
+var cli = CommandLine.Parse(args);
+if (cli.Command == "help" || !CommandLine.Commands.Contains(cli.Command))
+{
+    Console.WriteLine(CommandLine.Usage);
+    return cli.Command == "help" ? 0 : 2;
+}
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = cli.HostArgs });
+builder.Configuration.AddCommandLine(cli.HostArgs, CommandLine.SwitchMappings);
+builder.AddPatron();
+
+var app = builder.Build();
+app.UsePatron();
+
+await app.MigrateDatabaseAsync();
+switch (cli.Command)
+{
+    case "migrate":
+        return 0;
+    case "seed-demo":
+        await app.SeedDemoAsync(Console.Out, onlyIfEmpty: false);
+        return 0;
+    default:
+        if (cli.Demo)
+        {
+            await app.SeedDemoAsync(Console.Out, onlyIfEmpty: true);
+        }
+
+        await app.RunAsync();
+        return 0;
+}
+
+/// <summary>Visible to the test host (WebApplicationFactory).</summary>
+public partial class Program;
