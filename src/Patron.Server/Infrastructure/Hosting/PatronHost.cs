@@ -86,10 +86,12 @@ public static class PatronHost
 
     public static void UsePatron(this WebApplication app)
     {
+        // Localization first: the exception handler runs outside the inner middleware's
+        // culture scope, and problem titles must be in the caller's language.
+        app.UseRequestLocalization();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseStaticFiles();
-        app.UseRequestLocalization();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();

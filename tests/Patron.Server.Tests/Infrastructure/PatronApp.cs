@@ -1,0 +1,263 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Patron.Data;
+using Patron.Domain.Organisation;
+using Patron.Server.Features.Staff;
+using Patron.Server.Features.Stores;
+using Patron.Server.Infrastructure.Auth;
+
+namespace Patron.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The Patron host on its own fresh database, with a small test organisation: program A with
+/// stores A1 and A2, program B with store B1, staff of every role and a terminal per store.
+/// One instance per test class (IClassFixture), so every class has its own database.
+/// </summary>
+public abstract partial class PatronApp : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string Password = "test-password-1";
+    private static int _phoneCounter;
+
+    public TestClock Clock { get; } = new();
+
+    public string ConnectionString { get; private set; } = "";
+
+    public abstract DatabaseProvider Provider { get; }
+
+    public TestOrg Org { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        ConnectionString = await CreateDatabaseAsync();
+        _ = Server; // starts the host, which migrates the database
+        Org = await TestOrg.CreateAsync(Services);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await DropDatabaseAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    protected abstract Task<string> CreateDatabaseAsync();
+
+    protected abstract Task DropDatabaseAsync();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Patron:Db", ConnectionString);
+        builder.ConfigureLogging(l => l.ClearProviders().AddFilter(_ => false));
+        builder.ConfigureServices(s => s.AddSingleton<TimeProvider>(Clock));
+    }
+
+    /// <summary>A valid mobile number no other test in this run has used.</summary>
+    public static string NewPhone() => "139" + (Random.Shared.Next(10_000_000, 50_000_000) + Interlocked.Increment(ref _phoneCounter)).ToString("D8", System.Globalization.CultureInfo.InvariantCulture);
+
+    public HttpClient TerminalClient(string key)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
+    }
+
+    /// <summary>A browser-like client signed in to the console (cookie and antiforgery handled).</summary>
+    public async Task<ConsoleClient> SignInAsync(string login, string password = Password)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var console = new ConsoleClient(client);
+        var response = await console.PostFormAsync("/login", new() { ["Login"] = login, ["Password"] = password });
+        if (response.StatusCode != System.Net.HttpStatusCode.Redirect)
+        {
+            throw new InvalidOperationException($"Sign-in of {login} failed: {(int)response.StatusCode}");
+        }
+
+        console.ForgetToken(); // the sign-in page's token belonged to an anonymous user
+        return console;
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<PatronDb, Task<T>> work)
+    {
+        using var scope = Services.CreateScope();
+        return await work(scope.ServiceProvider.GetRequiredService<PatronDb>());
+    }
+
+    public Task<int> MemberCountAsync() => WithDbAsync(db => db.Members.CountAsync());
+}
+
+public sealed class SqliteApp : PatronApp
+{
+    private string? _file;
+
+    public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
+    protected override Task<string> CreateDatabaseAsync()
+    {
+        _file = Path.Combine(Path.GetTempPath(), $"patron-test-{Guid.NewGuid():N}.db");
+        return Task.FromResult(DatabaseSettings.SqliteFile(_file).ConnectionString);
+    }
+
+    protected override Task DropDatabaseAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var f in new[] { _file, _file + "-wal", _file + "-shm" })
+        {
+            if (f is not null && File.Exists(f))
+            {
+                File.Delete(f);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class PostgresApp(PostgresServer pg) : PatronApp
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Postgres;
+
+    protected override Task<string> CreateDatabaseAsync() => pg.CreateDatabaseAsync();
+
+    protected override async Task DropDatabaseAsync()
+    {
+        if (pg.AdminConnectionString is null || ConnectionString.Length == 0)
+        {
+            return;
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        var name = new NpgsqlConnectionStringBuilder(ConnectionString).Database;
+        await using var conn = new NpgsqlConnection(pg.AdminConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>The test organisation's ids and terminal keys.</summary>
+public sealed record TestOrg(
+    long ProgramA,
+    long ProgramB,
+    long StoreA1,
+    long StoreA2,
+    long StoreB1,
+    string TerminalA1,
+    string TerminalA2,
+    string TerminalB1)
+{
+    public static readonly (string Login, StaffRole Role, string[] Stores)[] People =
+    [
+        ("admin", StaffRole.Admin, []),
+        ("marketing", StaffRole.Marketing, []),
+        ("auditor", StaffRole.Auditor, []),
+        ("manager-a", StaffRole.StoreManager, ["A1", "A2"]),
+        ("cashier-a1", StaffRole.Cashier, ["A1"]),
+        ("cashier-a2", StaffRole.Cashier, ["A2"]),
+        ("cashier-b1", StaffRole.Cashier, ["B1"]),
+    ];
+
+    public static async Task<TestOrg> CreateAsync(IServiceProvider services)
+    {
+        using var scope = services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+        var programA = new LoyaltyProgram("CHAIN-A", "连锁A·北京", "8801");
+        var programB = new LoyaltyProgram("CHAIN-B", "连锁B·天津", "8802");
+        var region = new Region("north", "华北");
+        db.AddRange(programA, programB, region);
+        await db.SaveChangesAsync();
+        var a1 = new Store("A1", "A一店", region.Id, "北京", programA.Id);
+        var a2 = new Store("A2", "A二店", region.Id, "北京", programA.Id);
+        var b1 = new Store("B1", "B一店", region.Id, "天津", programB.Id);
+        db.Stores.AddRange(a1, a2, b1);
+        await db.SaveChangesAsync();
+        var byCode = new Dictionary<string, long> { ["A1"] = a1.Id, ["A2"] = a2.Id, ["B1"] = b1.Id };
+        foreach (var (login, role, stores) in People)
+        {
+            var staff = new Patron.Domain.Organisation.Staff(login, login, role, stores.Select(s => byCode[s]));
+            staff.SetPasswordHash(StaffSignIn.HashPassword(staff, PatronApp.Password));
+            db.Staff.Add(staff);
+        }
+
+        await db.SaveChangesAsync();
+        var terminals = scope.ServiceProvider.GetRequiredService<TerminalAdmin>();
+        var system = CallerScope.From(new ClaimsPrincipal(PatronClaims.ForStaff(await db.Staff.FirstAsync(s => s.Login == "admin"), [], [], "test")));
+        var keys = new List<string>();
+        foreach (var store in new[] { a1, a2, b1 })
+        {
+            keys.Add((await terminals.CreateAsync(store.Id, new CreateTerminalRequest("POS " + store.Code), system, default)).ApiKey);
+        }
+
+        return new TestOrg(programA.Id, programB.Id, a1.Id, a2.Id, b1.Id, keys[0], keys[1], keys[2]);
+    }
+}
+
+/// <summary>An HttpClient that behaves like a browser on the console: cookies and antiforgery tokens.</summary>
+public sealed partial class ConsoleClient(HttpClient client)
+{
+    private string? _token;
+
+    public HttpClient Http => client;
+
+    public void ForgetToken() => _token = null;
+
+    public async Task<HttpResponseMessage> GetAsync(string url)
+    {
+        var response = await client.GetAsync(url, TestContext.Current.CancellationToken);
+        await RememberTokenAsync(response);
+        return response;
+    }
+
+    public async Task<string> GetPageAsync(string url)
+    {
+        var response = await GetAsync(url);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+    }
+
+    public async Task<HttpResponseMessage> PostFormAsync(string url, Dictionary<string, string> fields, bool htmx = false)
+    {
+        if (_token is null)
+        {
+            await GetAsync(url.Split('?')[0]);
+        }
+
+        var form = new Dictionary<string, string>(fields) { ["__RequestVerificationToken"] = _token ?? "" };
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
+        if (htmx)
+        {
+            request.Headers.Add("HX-Request", "true");
+        }
+
+        var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+        await RememberTokenAsync(response);
+        return response;
+    }
+
+    public Task<HttpResponseMessage> PostJsonAsync<T>(string url, T body) => client.PostAsJsonAsync(url, body, TestContext.Current.CancellationToken);
+
+    private async Task RememberTokenAsync(HttpResponseMessage response)
+    {
+        if (response.Content.Headers.ContentType?.MediaType != "text/html")
+        {
+            return;
+        }
+
+        var html = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var m = TokenPattern().Match(html);
+        if (m.Success)
+        {
+            _token = m.Groups[1].Value;
+        }
+    }
+
+    [GeneratedRegex("__RequestVerificationToken\"[^>]*?value=\"([^\"]+)\"")]
+    private static partial Regex TokenPattern();
+}
