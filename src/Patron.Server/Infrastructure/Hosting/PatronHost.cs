@@ -1,11 +1,14 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json.Serialization;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.Mvc.Razor;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.WebEncoders;
 using Patron.Data;
 using Patron.Server.Features.Audit;
 using Patron.Server.Features.Demo;
@@ -61,6 +64,8 @@ public static class PatronHost
             })
             .AddViewLocalization();
         services.Configure<RazorViewEngineOptions>(o => o.PageViewLocationFormats.Add("/Pages/Shared/{0}.cshtml"));
+        // Chinese text goes out as text, not as &#x…; entities (HTML stays encoded for safety).
+        services.Configure<WebEncoderOptions>(o => o.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
