@@ -20,8 +20,17 @@ switch (cli.Command)
     case "migrate":
         return 0;
     case "seed-demo":
-        await app.SeedDemoAsync(Console.Out, onlyIfEmpty: false);
-        return 0;
+        try
+        {
+            await app.SeedDemoAsync(Console.Out, onlyIfEmpty: false);
+            return 0;
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine("seed-demo: " + e.Message);
+            return 1;
+        }
+
     default:
         if (cli.Demo)
         {

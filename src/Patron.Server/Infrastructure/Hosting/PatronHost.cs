@@ -33,7 +33,7 @@ public static class PatronHost
         builder.Logging.AddJsonConsole(o =>
         {
             o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
 
         var services = builder.Services;
