@@ -132,6 +132,13 @@ public sealed class FindMembers(PatronDb db, PersonalDataProtector protector)
         return new MemberPage(items, page, pageSize, total);
     }
 
+    /// <summary>How many members each of the caller's browsable stores enrolled.</summary>
+    public Task<Dictionary<long, int>> CountByStoreAsync(CallerScope caller, CancellationToken ct) =>
+        BrowsableMembers(caller, null)
+            .GroupBy(m => m.EnrolStoreId)
+            .Select(g => new { StoreId = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(x => x.StoreId, x => x.Count, ct);
+
     /// <summary>One member's file, for those who may browse the store the member enrolled at.</summary>
     public async Task<MemberView> GetAsync(long id, CallerScope caller, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.Mvc;
@@ -27,6 +28,7 @@ public static class ConsoleEndpoints
                 await http.SignOutAsync(AuthSetup.ConsoleCookie);
                 return Results.LocalRedirect("/login");
             })
+            .WithMetadata(new RequireAntiforgeryTokenAttribute())
             .ExcludeFromDescription();
     }
 

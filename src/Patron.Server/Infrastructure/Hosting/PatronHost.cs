@@ -100,6 +100,7 @@ public static class PatronHost
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
         app.Use((ctx, next) =>
         {
             // Answers may carry personal data: never cache them anywhere.
