@@ -8,6 +8,8 @@ namespace Patron.Server.Tests;
 /// <summary>Sign-in, lockout, staff accounts, and what anonymous callers get.</summary>
 public abstract class AuthTests(PatronApp app)
 {
+    private readonly bool _available = app.EnsureAvailable();
+
     private async Task<string> CreateStaffAsync(string role, params long[] stores)
     {
         var admin = await app.SignInAsync("admin");

@@ -7,6 +7,8 @@ namespace Patron.Server.Tests;
 /// <summary>Console pages per role: what each may open, and what they show.</summary>
 public abstract class ConsolePagesTests(PatronApp app)
 {
+    private readonly bool _available = app.EnsureAvailable();
+
     [Theory]
     [InlineData("admin", true)]
     [InlineData("marketing", false)]

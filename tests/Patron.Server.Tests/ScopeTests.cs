@@ -13,6 +13,8 @@ namespace Patron.Server.Tests;
 /// </summary>
 public abstract class ScopeTests(PatronApp app)
 {
+    private readonly bool _available = app.EnsureAvailable();
+
     private static int _names;
 
     private sealed record Enrolled(long Id, string Name, string Phone, string Card);

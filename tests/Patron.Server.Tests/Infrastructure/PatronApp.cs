@@ -34,8 +34,19 @@ public abstract partial class PatronApp : WebApplicationFactory<Program>, IAsync
 
     public TestOrg Org { get; private set; } = null!;
 
+    /// <summary>Why this database cannot run here (PostgreSQL absent and not required); null when it can.</summary>
+    public string? SkipReason { get; private set; }
+
+    protected virtual string? Unavailable => null;
+
     public async ValueTask InitializeAsync()
     {
+        SkipReason = Unavailable;
+        if (SkipReason is not null)
+        {
+            return;
+        }
+
         ConnectionString = await CreateDatabaseAsync();
         _ = Server; // starts the host, which migrates the database
         Org = await TestOrg.CreateAsync(Services);
@@ -46,6 +57,17 @@ public abstract partial class PatronApp : WebApplicationFactory<Program>, IAsync
         await base.DisposeAsync();
         await DropDatabaseAsync();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Called first by every test class on this fixture: skips its tests when the database is unavailable.</summary>
+    public bool EnsureAvailable()
+    {
+        if (SkipReason is not null)
+        {
+            Assert.Skip(SkipReason);
+        }
+
+        return true;
     }
 
     protected abstract Task<string> CreateDatabaseAsync();
@@ -123,6 +145,9 @@ public sealed class SqliteApp : PatronApp
 public sealed class PostgresApp(PostgresServer pg) : PatronApp
 {
     public override DatabaseProvider Provider => DatabaseProvider.Postgres;
+
+    protected override string? Unavailable =>
+        pg.AdminConnectionString is null && !PostgresServer.Required ? pg.UnavailableReason ?? "PostgreSQL is not available." : null;
 
     protected override Task<string> CreateDatabaseAsync() => pg.CreateDatabaseAsync();
 

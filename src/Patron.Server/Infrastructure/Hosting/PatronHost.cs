@@ -104,7 +104,8 @@ public static class PatronHost
         app.Use((ctx, next) =>
         {
             // Answers may carry personal data: never cache them anywhere.
-            ctx.Response.Headers.CacheControl = "no-store";
+            ctx.Response.Headers.CacheControl = "no-cache, no-store";
+            ctx.Response.Headers.Pragma = "no-cache";
             ctx.Response.Headers.XContentTypeOptions = "nosniff";
             ctx.Response.Headers.XFrameOptions = "DENY";
             return next(ctx);

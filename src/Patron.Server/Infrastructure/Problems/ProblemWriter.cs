@@ -36,7 +36,7 @@ public static class ProblemWriter
     public static Task WriteAsync(HttpContext http, ProblemException p)
     {
         http.Response.StatusCode = p.Status;
-        http.Response.Headers.CacheControl = "no-store";
+        http.Response.Headers.CacheControl = "no-cache, no-store";
         return http.Response.WriteAsJsonAsync(ToProblemDetails(http, p), (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
     }
 
