@@ -1,0 +1,209 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Patron.Domain.Common;
+
+namespace Patron.Domain.Programs;
+
+/// <summary>
+/// The JSON program file (docs/programs.md): reading with errors that name the field, semantic
+/// validation, and writing. An invalid file never yields a definition.
+/// </summary>
+public static class ProgramFile
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Create(System.Text.Unicode.UnicodeRanges.All),
+    };
+
+    /// <summary>Parses and validates; throws <see cref="DomainException"/> with every problem found.</summary>
+    public static ProgramDefinition Parse(string json)
+    {
+        ProgramDefinition? program;
+        try
+        {
+            program = JsonSerializer.Deserialize<ProgramDefinition>(json, Json);
+        }
+        catch (JsonException e)
+        {
+            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? null : e.Path.TrimStart('$', '.');
+            var reason = e.Message.Split(" Path:", 2)[0];
+            throw new DomainException(new DomainError("program.file_malformed", field is null ? reason : $"{field}: {reason}", field));
+        }
+
+        if (program is null)
+        {
+            throw new DomainException(new DomainError("program.file_malformed", "The file is empty."));
+        }
+
+        var errors = Validate(program);
+        return errors.Count > 0 ? throw new DomainException(errors) : program;
+    }
+
+    public static string Write(ProgramDefinition program) => JsonSerializer.Serialize(program, Json);
+
+    public static IReadOnlyList<DomainError> Validate(ProgramDefinition p)
+    {
+        var errors = new List<DomainError>();
+        void Fail(string field, string message) => errors.Add(new DomainError("program.invalid", $"{field}: {message}", field));
+
+        if (string.IsNullOrWhiteSpace(p.Code) || p.Code.Length > 32)
+        {
+            Fail("code", "1–32 characters are required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(p.Name) || p.Name.Length > 100)
+        {
+            Fail("name", "1–100 characters are required.");
+        }
+
+        if (p.Version < 1)
+        {
+            Fail("version", "must be 1 or more.");
+        }
+
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(p.TimeZone, out _))
+        {
+            Fail("timeZone", $"'{p.TimeZone}' is not a known time zone.");
+        }
+
+        if (p.Earning.AmountPerPoint < 1)
+        {
+            Fail("earning.amountPerPoint", "must be at least 1 fen.");
+        }
+
+        if (p.Earning.MinimumReceipt < 0)
+        {
+            Fail("earning.minimumReceipt", "must not be negative.");
+        }
+
+        if (p.Earning.BirthdayMultiplierPercent is < 0 or > 10_000)
+        {
+            Fail("earning.birthdayMultiplierPercent", "must be between 0 and 10000.");
+        }
+
+        ValidateExpiry(p.Expiry, Fail);
+
+        var codes = new HashSet<string>();
+        for (var i = 0; i < p.Tiers.Count; i++)
+        {
+            var t = p.Tiers[i];
+            var at = $"tiers[{i}]";
+            if (string.IsNullOrWhiteSpace(t.Code) || !codes.Add(t.Code))
+            {
+                Fail($"{at}.code", "a unique, non-empty code is required.");
+            }
+
+            if (t.PercentOff is < 0 or > 100)
+            {
+                Fail($"{at}.percentOff", "must be between 0 and 100.");
+            }
+
+            if (t.PointsMultiplierPercent is < 0 or > 10_000)
+            {
+                Fail($"{at}.pointsMultiplierPercent", "must be between 0 and 10000.");
+            }
+
+            if (t.Qualification.Threshold < 0)
+            {
+                Fail($"{at}.qualification.threshold", "must not be negative.");
+            }
+        }
+
+        for (var i = 1; i < p.Tiers.Count; i++)
+        {
+            var (lower, upper) = (p.Tiers[i - 1].Qualification, p.Tiers[i].Qualification);
+            if (upper.Kind != TierQualificationKind.Manual && lower.Kind == upper.Kind && upper.Threshold <= lower.Threshold)
+            {
+                Fail($"tiers[{i}].qualification.threshold", "tiers are listed from the lowest: thresholds must rise.");
+            }
+        }
+
+        var ids = new HashSet<string>();
+        for (var i = 0; i < p.Pricing.Discounts.Count; i++)
+        {
+            var d = p.Pricing.Discounts[i];
+            var at = $"pricing.discounts[{i}]";
+            if (string.IsNullOrWhiteSpace(d.Id) || !ids.Add(d.Id))
+            {
+                Fail($"{at}.id", "a unique, non-empty id is required.");
+            }
+
+            if (d.PercentOff is <= 0 or > 100)
+            {
+                Fail($"{at}.percentOff", "must be more than 0 and at most 100.");
+            }
+
+            foreach (var tier in d.Tiers.Where(t => !codes.Contains(t)))
+            {
+                Fail($"{at}.tiers", $"unknown tier '{tier}'.");
+            }
+
+            if (d.When.DaysOfMonth.Any(x => x is < 1 or > 31))
+            {
+                Fail($"{at}.when.daysOfMonth", "days are 1–31.");
+            }
+
+            if (d.When.LunarDaysOfMonth.Any(x => x is < 1 or > 30))
+            {
+                Fail($"{at}.when.lunarDaysOfMonth", "lunar days are 1–30.");
+            }
+
+            if (d.When.DateRanges.Any(r => r.To < r.From))
+            {
+                Fail($"{at}.when.dateRanges", "a range ends before it starts.");
+            }
+        }
+
+        for (var i = 0; i < p.Pricing.MemberPrices.Count; i++)
+        {
+            if (p.Pricing.MemberPrices[i].Price < 0 || string.IsNullOrWhiteSpace(p.Pricing.MemberPrices[i].Sku))
+            {
+                Fail($"pricing.memberPrices[{i}]", "a SKU and a price that is not negative are required.");
+            }
+        }
+
+        if (p.PointsDebt.Max < 0)
+        {
+            Fail("pointsDebt.max", "must not be negative.");
+        }
+
+        return errors;
+    }
+
+    private static void ValidateExpiry(ExpiryPolicy e, Action<string, string> fail)
+    {
+        if (e.After < 0)
+        {
+            fail("expiry.after", "must not be negative.");
+        }
+
+        if (e.Kind is ExpiryKind.AfterDays or ExpiryKind.AfterMonths && e.After < 1)
+        {
+            fail("expiry.after", "must be at least 1 for after_days and after_months.");
+        }
+
+        if (e.CutoffMonthDay is { } c)
+        {
+            if (e.Kind != ExpiryKind.EndOfYear)
+            {
+                fail("expiry.cutoffMonthDay", "applies to end_of_year only.");
+            }
+            else if (!DateOnly.TryParseExact("2024-" + c, "yyyy-MM-dd", out _))
+            {
+                fail("expiry.cutoffMonthDay", "write it as MM-dd, for example 12-31.");
+            }
+        }
+
+        if (e.SoonDays is < 0 or > 366)
+        {
+            fail("expiry.soonDays", "must be between 0 and 366.");
+        }
+    }
+}
