@@ -48,7 +48,7 @@ public abstract partial class PatronApp : WebApplicationFactory<Program>, IAsync
         }
 
         ConnectionString = await CreateDatabaseAsync();
-        _ = Server; // starts the host, which migrates the database
+        StartServer(); // starts the host, which migrates the database
         Org = await TestOrg.CreateAsync(Services);
     }
 
@@ -115,7 +115,7 @@ public abstract partial class PatronApp : WebApplicationFactory<Program>, IAsync
     public Task<int> MemberCountAsync() => WithDbAsync(db => db.Members.CountAsync());
 }
 
-public sealed class SqliteApp : PatronApp
+public class SqliteApp : PatronApp
 {
     private string? _file;
 

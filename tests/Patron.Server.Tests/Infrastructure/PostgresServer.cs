@@ -3,8 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-[assembly: AssemblyFixture(typeof(Patron.Server.Tests.Infrastructure.PostgresServer))]
-
 namespace Patron.Server.Tests.Infrastructure;
 
 /// <summary>

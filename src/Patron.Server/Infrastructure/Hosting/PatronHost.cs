@@ -61,6 +61,7 @@ public static class PatronHost
                 o.Conventions.AuthorizeFolder("/", Permissions.Console);
                 o.Conventions.AllowAnonymousToPage("/Staff/Login");
                 o.Conventions.AllowAnonymousToPage("/Staff/Denied");
+                o.Conventions.AllowAnonymousToPage("/Home/Status");
             })
             .AddViewLocalization();
         services.Configure<RazorViewEngineOptions>(o => o.PageViewLocationFormats.Add("/Pages/Shared/{0}.cshtml"));
@@ -95,7 +96,9 @@ public static class PatronHost
         // culture scope, and problem titles must be in the caller's language.
         app.UseRequestLocalization();
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // Console pages get a page in the user's language; the API gets problem details.
+        app.UseWhen(ctx => IsApi(ctx.Request.Path), b => b.UseStatusCodePages());
+        app.UseWhen(ctx => !IsApi(ctx.Request.Path), b => b.UseStatusCodePagesWithReExecute("/status/{0}"));
         app.UseStaticFiles();
         app.UseRouting();
         app.UseAuthentication();
@@ -119,6 +122,9 @@ public static class PatronHost
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }
+
+    private static bool IsApi(PathString path) =>
+        path.StartsWithSegments("/api") || path.StartsWithSegments("/openapi") || path.StartsWithSegments("/health");
 
     public static async Task MigrateDatabaseAsync(this WebApplication app)
     {

@@ -1,0 +1,64 @@
+using Patron.Domain.Common;
+using Patron.Domain.Programs;
+
+namespace Patron.Domain.Tests;
+
+public class ProgramFileTests
+{
+    [Theory]
+    [InlineData("p1-haoyaoshi-beijing.json")]
+    [InlineData("p2-wangqu-tongxin.json")]
+    [InlineData("p3-five-tiers.json")]
+    public void Shipped_samples_are_valid_and_survive_export_and_import(string file)
+    {
+        var program = Samples.Load(file);
+        var exported = ProgramFile.Write(program);
+        Assert.Equal(exported, ProgramFile.Write(ProgramFile.Parse(exported)));
+    }
+
+    [Fact]
+    public void Unknown_fields_are_refused_naming_the_field()
+    {
+        var e = Assert.Throws<DomainException>(() => ProgramFile.Parse("""{ "code": "X", "name": "X", "earning": { "amountPerPont": 100 } }"""));
+        Assert.Equal("program.file_malformed", e.Code);
+        Assert.Contains("amountPerPont", e.Errors[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Wrong_types_and_unknown_enum_values_name_the_field()
+    {
+        var e = Assert.Throws<DomainException>(() => ProgramFile.Parse("""{ "code": "X", "name": "X", "expiry": { "kind": "end_of_decade" } }"""));
+        Assert.Equal("program.file_malformed", e.Code);
+        Assert.Equal("expiry.kind", e.Errors[0].Field);
+    }
+
+    [Fact]
+    public void Every_semantic_problem_is_reported_with_its_field()
+    {
+        const string json = """
+        {
+          "code": "X", "name": "X", "timeZone": "Mars/Olympus",
+          "earning": { "amountPerPoint": 0 },
+          "expiry": { "kind": "end_of_month", "cutoffMonthDay": "12-31" },
+          "tiers": [
+            { "code": "a", "name": "A", "qualification": { "kind": "cumulative_points", "threshold": 100 } },
+            { "code": "b", "name": "B", "qualification": { "kind": "cumulative_points", "threshold": 50 } }
+          ],
+          "pricing": { "discounts": [ { "id": "d", "percentOff": 0, "tiers": ["z"], "when": { "lunarDaysOfMonth": [31] } } ] }
+        }
+        """;
+        var e = Assert.Throws<DomainException>(() => ProgramFile.Parse(json));
+        Assert.All(e.Errors, x => Assert.Equal("program.invalid", x.Code));
+        Assert.Equal(
+            ["timeZone", "earning.amountPerPoint", "expiry.cutoffMonthDay", "tiers[1].qualification.threshold", "pricing.discounts[0].percentOff", "pricing.discounts[0].tiers", "pricing.discounts[0].when.lunarDaysOfMonth"],
+            e.Errors.Select(x => x.Field).ToArray());
+    }
+
+    [Fact]
+    public void Required_fields_are_named()
+    {
+        var e = Assert.Throws<DomainException>(() => ProgramFile.Parse("""{ "name": "X" }"""));
+        Assert.Equal("program.file_malformed", e.Code);
+        Assert.Contains("code", e.Errors[0].Message, StringComparison.Ordinal);
+    }
+}
