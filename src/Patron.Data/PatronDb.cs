@@ -3,8 +3,14 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Patron.Domain.Audit;
 using Patron.Domain.Cards;
+using Patron.Domain.Coupons;
 using Patron.Domain.Members;
 using Patron.Domain.Organisation;
+using Patron.Domain.Points;
+using Patron.Domain.Programs;
+using Patron.Domain.Rewards;
+using Patron.Domain.Sales;
+using Patron.Domain.Tiers;
 
 namespace Patron.Data;
 
@@ -29,6 +35,32 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
     public DbSet<Member> Members => Set<Member>();
 
     public DbSet<Card> Cards => Set<Card>();
+
+    public DbSet<ProgramVersion> ProgramVersions => Set<ProgramVersion>();
+
+    public DbSet<MemberAccount> MemberAccounts => Set<MemberAccount>();
+
+    public DbSet<PointsLot> PointsLots => Set<PointsLot>();
+
+    public DbSet<PointsEntry> PointsEntries => Set<PointsEntry>();
+
+    public DbSet<Sale> Sales => Set<Sale>();
+
+    public DbSet<SaleLine> SaleLines => Set<SaleLine>();
+
+    public DbSet<Coupon> Coupons => Set<Coupon>();
+
+    public DbSet<Redemption> Redemptions => Set<Redemption>();
+
+    public DbSet<Entitlement> Entitlements => Set<Entitlement>();
+
+    public DbSet<MilestoneProgress> MilestoneProgress => Set<MilestoneProgress>();
+
+    public DbSet<TierChange> TierChanges => Set<TierChange>();
+
+    public DbSet<PointsAdjustment> PointsAdjustments => Set<PointsAdjustment>();
+
+    public DbSet<JobRun> JobRuns => Set<JobRun>();
 
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 

@@ -1,6 +1,12 @@
+using Patron.Server.Features.Programs.Scenarios;
 using Patron.Server.Infrastructure.Hosting;
 
 var cli = CommandLine.Parse(args);
+if (cli.Command == "scenario")
+{
+    return await ScenarioCommand.RunAsync(args[1..], Console.Out, Console.Error);
+}
+
 if (cli.Command == "help" || !CommandLine.Commands.Contains(cli.Command))
 {
     Console.WriteLine(CommandLine.Usage);

@@ -73,13 +73,14 @@ public class PointsLedgerTests
     {
         var account = new PointsAccount();
         var now = Local(2026, 6, 1);
-        account.Earn(50, PointsCause.Sale, now, null);
-        account.Earn(30, PointsCause.Sale, now, now.AddDays(200));
-        account.Earn(40, PointsCause.Sale, now, now.AddDays(100));
+        var never = account.Earn(50, PointsCause.Sale, now, null).Lot!;
+        var late = account.Earn(30, PointsCause.Sale, now, now.AddDays(200)).Lot!;
+        var soon = account.Earn(40, PointsCause.Sale, now, now.AddDays(100)).Lot!;
 
         var spend = account.Spend(60, PointsCause.Redemption, now.AddDays(1));
 
-        Assert.Equal([new LotDraw(3, 40), new LotDraw(2, 20)], spend.Draws);
+        Assert.Equal([new LotDraw(soon, 40), new LotDraw(late, 20)], spend.Draws);
+        Assert.Equal(50, never.Remaining);
         Assert.Equal(60, account.Balance);
     }
 
@@ -183,7 +184,7 @@ public class PointsLedgerTests
             }
 
             var sum = account.Entries.Sum(x => x.Points);
-            if (sum != account.Balance || account.Debt < 0 || account.Debt > 1000 || account.Lots.Any(l => l.Remaining <= 0 || l.Remaining > l.Points))
+            if (sum != account.Balance || account.Debt < 0 || account.Debt > 1000 || account.NewLots.Any(l => l.Remaining < 0 || l.Remaining > l.Points))
             {
                 return false;
             }
@@ -193,7 +194,7 @@ public class PointsLedgerTests
                 return false;
             }
 
-            if (account.Debt > 0 && account.Lots.Count > 0)
+            if (account.Debt > 0 && account.Lots.Any())
             {
                 return false; // debt is repaid from any new credit before it can sit beside open lots
             }

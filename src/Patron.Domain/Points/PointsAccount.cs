@@ -13,68 +13,127 @@ public enum PointsCause
     Transfer = 5,
     Conversion = 6,
     Event = 7,
+    Milestone = 8,
+    RedemptionCancelled = 9,
 }
 
 /// <summary>A credit of points: when earned, when it lapses, and how much of it is left.</summary>
-public sealed class PointsLot(long id, DateTime earnedAt, DateTime? expiresAt, long points)
+public sealed class PointsLot
 {
-    public long Id { get; } = id;
+    private PointsLot()
+    {
+    }
 
-    public DateTime EarnedAt { get; } = earnedAt;
+    public PointsLot(long memberId, DateTime earnedAt, DateTime? expiresAt, long points)
+    {
+        MemberId = memberId;
+        EarnedAt = earnedAt;
+        ExpiresAt = expiresAt;
+        Points = points;
+        Remaining = points;
+    }
 
-    public DateTime? ExpiresAt { get; } = expiresAt;
+    public long Id { get; private set; }
 
-    public long Points { get; } = points;
+    public long MemberId { get; private set; }
 
-    public long Remaining { get; internal set; } = points;
+    public DateTime EarnedAt { get; private set; }
+
+    public DateTime? ExpiresAt { get; private set; }
+
+    public long Points { get; private set; }
+
+    public long Remaining { get; internal set; }
 
     public bool IsExpiredAt(DateTime at) => ExpiresAt is { } e && e <= at;
 }
 
 /// <summary>How much of one lot an entry used.</summary>
-public sealed record LotDraw(long LotId, long Points);
+public sealed record LotDraw(PointsLot Lot, long Points);
 
 /// <summary>
-/// One movement of points, signed. A debit lists the lots it drew from; the part it could not
-/// draw (a return after spending, where the program allows it) is <see cref="DebtIncurred"/>.
+/// One movement of points, signed, with its cause. A credit opens a lot; a debit lists the lots
+/// it drew from (in memory only), and the part it could not draw (a return after spending, where
+/// the program allows it) is <see cref="DebtIncurred"/>. Stored as the member's ledger.
 /// </summary>
-public sealed record PointsEntry(
-    long Points,
-    PointsCause Cause,
-    DateTime At,
-    string? Reference,
-    long? LotId,
-    IReadOnlyList<LotDraw> Draws,
-    long DebtIncurred,
-    long DebtRepaid);
+public sealed class PointsEntry
+{
+    private PointsEntry()
+    {
+        Draws = [];
+    }
+
+    internal PointsEntry(long memberId, long points, PointsCause cause, DateTime at, string? reference, PointsLot? lot, IReadOnlyList<LotDraw> draws, long debtIncurred, long debtRepaid)
+    {
+        MemberId = memberId;
+        Points = points;
+        Cause = cause;
+        At = at;
+        Reference = reference;
+        Lot = lot;
+        Draws = draws;
+        DebtIncurred = debtIncurred;
+        DebtRepaid = debtRepaid;
+    }
+
+    public long Id { get; private set; }
+
+    public long MemberId { get; private set; }
+
+    public long Points { get; private set; }
+
+    public PointsCause Cause { get; private set; }
+
+    public DateTime At { get; private set; }
+
+    /// <summary>What caused it in words or ids: an order number, a reward code, a reason.</summary>
+    public string? Reference { get; private set; }
+
+    public long? LotId { get; private set; }
+
+    public PointsLot? Lot { get; private set; }
+
+    public long DebtIncurred { get; private set; }
+
+    public long DebtRepaid { get; private set; }
+
+    /// <summary>The sale or return it belongs to, if any.</summary>
+    public long? SaleId { get; set; }
+
+    /// <summary>The staff member who made it (adjustments, redemptions at the counter).</summary>
+    public long? StaffId { get; set; }
+
+    public IReadOnlyList<LotDraw> Draws { get; }
+}
 
 /// <summary>
 /// A member's points as a ledger of lots (Open Loyalty's account, with integer points and time
 /// passed in). The balance is the sum of the entries, which equals the lots' remainders minus
 /// any debt. Debits spend the lots that expire first; expiry removes exactly the remainder of
-/// the lots that have lapsed, once.
+/// the lots that have lapsed, once. Resumed from the stored open lots and debt for each change.
 /// </summary>
 public sealed class PointsAccount
 {
     private readonly List<PointsLot> _lots = [];
+    private readonly List<PointsLot> _newLots = [];
     private readonly List<PointsEntry> _entries = [];
-    private long _nextLotId = 1;
 
-    public PointsAccount()
+    public PointsAccount(long memberId = 0, IEnumerable<PointsLot>? openLots = null, long debt = 0)
     {
-    }
-
-    /// <summary>Resumes an account from stored open lots, debt and balance (entries are not reloaded).</summary>
-    public PointsAccount(IEnumerable<PointsLot> openLots, long debt, long nextLotId)
-    {
-        _lots.AddRange(openLots);
+        MemberId = memberId;
+        _lots.AddRange((openLots ?? []).Where(l => l.Remaining > 0).OrderBy(l => l.Id));
         Debt = debt;
-        _nextLotId = nextLotId;
     }
 
-    public IReadOnlyList<PointsLot> Lots => _lots;
+    public long MemberId { get; }
 
-    /// <summary>Entries made since the account was created or resumed.</summary>
+    /// <summary>Lots with points left.</summary>
+    public IEnumerable<PointsLot> Lots => _lots.Where(l => l.Remaining > 0);
+
+    /// <summary>Lots opened since the account was resumed, to be stored.</summary>
+    public IReadOnlyList<PointsLot> NewLots => _newLots;
+
+    /// <summary>Entries made since the account was resumed, to be stored.</summary>
     public IReadOnlyList<PointsEntry> Entries => _entries;
 
     /// <summary>Points owed after a return reversed points that had been spent.</summary>
@@ -83,7 +142,7 @@ public sealed class PointsAccount
     public long Balance => _lots.Sum(l => l.Remaining) - Debt;
 
     /// <summary>Points that will lapse by <paramref name="horizon"/> unless spent.</summary>
-    public long ExpiringBy(DateTime horizon) => _lots.Where(l => l.Remaining > 0 && l.ExpiresAt is { } e && e <= horizon).Sum(l => l.Remaining);
+    public long ExpiringBy(DateTime horizon) => Lots.Where(l => l.ExpiresAt is { } e && e <= horizon).Sum(l => l.Remaining);
 
     /// <summary>Credits points; any debt is repaid from them first.</summary>
     public PointsEntry Earn(long points, PointsCause cause, DateTime at, DateTime? expiresAt, string? reference = null)
@@ -91,16 +150,17 @@ public sealed class PointsAccount
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(points);
         var repaid = Math.Min(Debt, points);
         Debt -= repaid;
-        var lot = new PointsLot(_nextLotId++, at, expiresAt, points) { Remaining = points - repaid };
+        var lot = new PointsLot(MemberId, at, expiresAt, points) { Remaining = points - repaid };
         _lots.Add(lot);
-        return Add(new PointsEntry(points, cause, at, reference, lot.Id, [], 0, repaid));
+        _newLots.Add(lot);
+        return Add(new PointsEntry(MemberId, points, cause, at, reference, lot, [], 0, repaid));
     }
 
     /// <summary>
     /// Debits points, oldest-expiring lots first (lots that never expire last), after expiring
-    /// whatever has lapsed by <paramref name="at"/>. Refused with
-    /// <c>points.insufficient</c> when the balance does not cover it, unless <paramref name="maxDebt"/>
-    /// lets the rest become debt (null: no limit).
+    /// whatever has lapsed by <paramref name="at"/>. Refused with <c>points.insufficient</c> when
+    /// the balance does not cover it, unless <paramref name="allowDebt"/> lets the rest become
+    /// debt up to <paramref name="maxDebt"/> (null: no limit).
     /// </summary>
     public PointsEntry Spend(long points, PointsCause cause, DateTime at, string? reference = null, bool allowDebt = false, long? maxDebt = null)
     {
@@ -115,7 +175,7 @@ public sealed class PointsAccount
 
         var draws = new List<LotDraw>();
         var left = points - shortfall;
-        foreach (var lot in _lots.OrderBy(l => l.ExpiresAt ?? DateTime.MaxValue).ThenBy(l => l.Id))
+        foreach (var lot in Lots.OrderBy(l => l.ExpiresAt ?? DateTime.MaxValue).ToList())
         {
             if (left == 0)
             {
@@ -125,36 +185,30 @@ public sealed class PointsAccount
             var take = Math.Min(left, lot.Remaining);
             lot.Remaining -= take;
             left -= take;
-            draws.Add(new LotDraw(lot.Id, take));
+            draws.Add(new LotDraw(lot, take));
         }
 
         Debt += shortfall;
-        _entries.Add(new PointsEntry(-points, cause, at, reference, null, draws, shortfall, 0));
-        DropEmptyLots();
-        return _entries[^1];
+        return Add(new PointsEntry(MemberId, -points, cause, at, reference, null, draws, shortfall, 0));
     }
 
-    /// <summary>Removes the remainder of every lot lapsed at <paramref name="at"/>; one entry per lot.</summary>
+    /// <summary>Removes the remainder of every lot lapsed at <paramref name="at"/>; one entry per lot, at its lapse time.</summary>
     public IReadOnlyList<PointsEntry> Expire(DateTime at)
     {
         var expired = new List<PointsEntry>();
-        foreach (var lot in _lots.Where(l => l.Remaining > 0 && l.IsExpiredAt(at)).OrderBy(l => l.ExpiresAt).ThenBy(l => l.Id).ToList())
+        foreach (var lot in Lots.Where(l => l.IsExpiredAt(at)).OrderBy(l => l.ExpiresAt).ToList())
         {
             var points = lot.Remaining;
             lot.Remaining = 0;
-            expired.Add(Add(new PointsEntry(-points, PointsCause.Expiry, lot.ExpiresAt!.Value, null, null, [new LotDraw(lot.Id, points)], 0, 0)));
+            expired.Add(Add(new PointsEntry(MemberId, -points, PointsCause.Expiry, lot.ExpiresAt!.Value, null, lot, [new LotDraw(lot, points)], 0, 0)));
         }
 
-        DropEmptyLots();
         return expired;
     }
 
     private PointsEntry Add(PointsEntry entry)
     {
         _entries.Add(entry);
-        DropEmptyLots();
         return entry;
     }
-
-    private void DropEmptyLots() => _lots.RemoveAll(l => l.Remaining == 0);
 }

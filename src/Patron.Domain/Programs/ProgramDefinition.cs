@@ -32,6 +32,23 @@ public sealed record ProgramDefinition
 
     public PointsDebtPolicy PointsDebt { get; init; } = new();
 
+    public EnrolmentPolicy Enrolment { get; init; } = new();
+
+    public ReturnPolicy Returns { get; init; } = new();
+
+    public IReadOnlyList<ConversionRule> Conversions { get; init; } = [];
+
+    public IReadOnlyList<MilestoneRule> Milestones { get; init; } = [];
+
+    public RedemptionRules Redemption { get; init; } = new();
+
+    public IReadOnlyList<EntitlementRule> Entitlements { get; init; } = [];
+
+    /// <summary>Fixed points for events other features report (referral, survey, activity …), by event code.</summary>
+    public IReadOnlyDictionary<string, long> EventPoints { get; init; } = new Dictionary<string, long>();
+
+    public AdjustmentPolicy Adjustments { get; init; } = new();
+
     public TierDefinition? FindTier(string? code) => code is null ? null : Tiers.FirstOrDefault(t => t.Code == code);
 
     public TierDefinition? EntryTier => Tiers.Count > 0 ? Tiers[0] : null;
@@ -149,6 +166,9 @@ public sealed record TierDefinition
 
     /// <summary>Benefits in words, for the member page and staff.</summary>
     public IReadOnlyList<string> Benefits { get; init; } = [];
+
+    /// <summary>What it takes to keep this tier; null keeps it for good.</summary>
+    public TierRetention? Retention { get; init; }
 }
 
 public enum Stacking

@@ -174,7 +174,148 @@ public static class ProgramFile
             Fail("pointsDebt.max", "must not be negative.");
         }
 
+        ValidateRewards(p, codes, Fail);
+
         return errors;
+    }
+
+    private static void ValidateRewards(ProgramDefinition p, HashSet<string> tierCodes, Action<string, string> fail)
+    {
+        if (p.Enrolment.MinimumPurchase < 0)
+        {
+            fail("enrolment.minimumPurchase", "must not be negative.");
+        }
+
+        if (p.Returns.WindowDays is < 0)
+        {
+            fail("returns.windowDays", "must not be negative.");
+        }
+
+        if (p.Returns.LastDayUntil is { } until && !TimeOnly.TryParseExact(until, "HH:mm", out _))
+        {
+            fail("returns.lastDayUntil", "write it as HH:mm, for example 18:00.");
+        }
+
+        for (var i = 0; i < p.Conversions.Count; i++)
+        {
+            var c = p.Conversions[i];
+            if (c.EveryPoints < 1)
+            {
+                fail($"conversions[{i}].everyPoints", "must be at least 1.");
+            }
+
+            ValidateVoucher(c.Voucher, $"conversions[{i}].voucher", fail);
+        }
+
+        for (var i = 0; i < p.Milestones.Count; i++)
+        {
+            var m = p.Milestones[i];
+            if (m.Steps.Count == 0)
+            {
+                fail($"milestones[{i}].steps", "at least one step is required.");
+            }
+
+            for (var j = 0; j < m.Steps.Count; j++)
+            {
+                var step = m.Steps[j];
+                if (step.Threshold < 1 || (j > 0 && step.Threshold <= m.Steps[j - 1].Threshold))
+                {
+                    fail($"milestones[{i}].steps[{j}].threshold", "thresholds are positive and rise from step to step.");
+                }
+
+                if (step.Points < 0 || (step.Points == 0 && step.Voucher is null))
+                {
+                    fail($"milestones[{i}].steps[{j}]", "a step gives points, a voucher or both.");
+                }
+
+                if (step.Voucher is not null)
+                {
+                    ValidateVoucher(step.Voucher, $"milestones[{i}].steps[{j}].voucher", fail);
+                }
+            }
+        }
+
+        if (p.Redemption.Months.Any(m => m is < 1 or > 12))
+        {
+            fail("redemption.months", "months are 1–12.");
+        }
+
+        var items = new HashSet<string>();
+        for (var i = 0; i < p.Redemption.Items.Count; i++)
+        {
+            var item = p.Redemption.Items[i];
+            if (string.IsNullOrWhiteSpace(item.Code) || !items.Add(item.Code))
+            {
+                fail($"redemption.items[{i}].code", "a unique, non-empty code is required.");
+            }
+
+            if (item.Points < 1)
+            {
+                fail($"redemption.items[{i}].points", "must be at least 1.");
+            }
+
+            if (item.Value < 0)
+            {
+                fail($"redemption.items[{i}].value", "must not be negative.");
+            }
+
+            foreach (var tier in item.Tiers.Where(t => !tierCodes.Contains(t)))
+            {
+                fail($"redemption.items[{i}].tiers", $"unknown tier '{tier}'.");
+            }
+        }
+
+        var entitlements = new HashSet<string>();
+        for (var i = 0; i < p.Entitlements.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(p.Entitlements[i].Code) || !entitlements.Add(p.Entitlements[i].Code))
+            {
+                fail($"entitlements[{i}].code", "a unique, non-empty code is required.");
+            }
+
+            if (p.Entitlements[i].AnnualSpend < 1)
+            {
+                fail($"entitlements[{i}].annualSpend", "must be at least 1 fen.");
+            }
+        }
+
+        foreach (var (code, points) in p.EventPoints.Where(e => e.Value < 1))
+        {
+            fail($"eventPoints.{code}", "must be at least 1.");
+        }
+
+        foreach (var (role, cap) in p.Adjustments.CapByRole.Where(e => e.Value < 0 || !KnownRoles.Contains(e.Key)))
+        {
+            fail($"adjustments.capByRole.{role}", "roles are admin, marketing, store_manager, cashier and auditor; caps are not negative.");
+        }
+
+        for (var i = 0; i < p.Tiers.Count; i++)
+        {
+            if (p.Tiers[i].Retention is { } r && (r.WindowMonths is < 1 or > 120 || r.Threshold < 0))
+            {
+                fail($"tiers[{i}].retention", "the window is 1–120 months and the threshold not negative.");
+            }
+        }
+    }
+
+    private static readonly string[] KnownRoles = ["admin", "marketing", "store_manager", "cashier", "auditor"];
+
+    private static void ValidateVoucher(VoucherSpec v, string at, Action<string, string> fail)
+    {
+        if (string.IsNullOrWhiteSpace(v.Name) || v.Name.Length > 100)
+        {
+            fail($"{at}.name", "1–100 characters are required.");
+        }
+
+        if (v.Value < 0)
+        {
+            fail($"{at}.value", "must not be negative.");
+        }
+
+        if (v.ValidDays is < 1)
+        {
+            fail($"{at}.validDays", "must be at least 1 when given.");
+        }
     }
 
     private static void ValidateExpiry(ExpiryPolicy e, Action<string, string> fail)

@@ -77,6 +77,7 @@ public abstract partial class PatronApp : WebApplicationFactory<Program>, IAsync
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Patron:Db", ConnectionString);
+        builder.UseSetting("Patron:Jobs", "false");
         builder.ConfigureLogging(l => l.ClearProviders().AddFilter(_ => false));
         builder.ConfigureServices(s => s.AddSingleton<TimeProvider>(Clock));
     }

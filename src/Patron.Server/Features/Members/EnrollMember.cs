@@ -135,7 +135,9 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
         var protectedId = idNumber is null ? null : await protector.ProtectIdNumberAsync(idNumber, ct);
         await EnsureUniqueAsync(program.Id, mobile, protectedId?.Hash, cardNumber, ct);
 
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // Joins the caller's transaction when there is one (enrolment at a checkout).
+        var outer = db.Database.CurrentTransaction;
+        await using var tx = outer is null ? await db.Database.BeginTransactionAsync(ct) : null;
         var member = new Member(program.Id, name, mobile, gender, birthday, protectedId, store.Id, caller.StaffId, caller.TerminalId, channel, now);
         var kind = cardNumber is null ? CardKind.Virtual : CardKind.Physical;
         cardNumber ??= CardNumber.Compose(program.CardPrefix, await NextCardSequenceAsync(program.Id, ct));
@@ -148,6 +150,11 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
         catch (DbUpdateException)
         {
             // A concurrent enrolment took the phone, ID number or card first.
+            if (tx is null)
+            {
+                throw;
+            }
+
             await tx.RollbackAsync(ct);
             db.ChangeTracker.Clear();
             await EnsureUniqueAsync(program.Id, mobile, protectedId?.Hash, cardNumber, ct);
@@ -156,7 +163,11 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
 
         audit.Record(caller, "member.enrolled", store.Id, member.Id, "member", member.Id, new { channel, card = cardNumber, cardKind = kind.ToString() });
         await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        if (tx is not null)
+        {
+            await tx.CommitAsync(ct);
+        }
+
         return MemberView.From(member, store.Name);
     }
 

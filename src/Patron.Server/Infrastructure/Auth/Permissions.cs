@@ -12,6 +12,11 @@ public static class Permissions
     public const string StoresRead = "stores.read";
     public const string TerminalsManage = "terminals.manage";
     public const string StaffManage = "staff.manage";
+    public const string ProgramsRead = "programs.read";
+    public const string ProgramsManage = "programs.manage";
+    public const string Checkout = "checkout";
+    public const string PointsAdjust = "points.adjust";
+    public const string TiersAssign = "tiers.assign";
 
     private static readonly string[] AllStaff = [R.Admin, R.Marketing, R.StoreManager, R.Cashier, R.Auditor];
 
@@ -23,5 +28,10 @@ public static class Permissions
         o.AddPolicy(StoresRead, p => p.RequireRole([.. AllStaff, R.Terminal]));
         o.AddPolicy(TerminalsManage, p => p.RequireRole(R.Admin, R.StoreManager));
         o.AddPolicy(StaffManage, p => p.RequireRole(R.Admin));
+        o.AddPolicy(ProgramsRead, p => p.RequireRole(AllStaff));
+        o.AddPolicy(ProgramsManage, p => p.RequireRole(R.Admin, R.Marketing));
+        o.AddPolicy(Checkout, p => p.RequireRole(R.Admin, R.StoreManager, R.Cashier, R.Terminal));
+        o.AddPolicy(PointsAdjust, p => p.RequireRole(R.Admin, R.Marketing, R.StoreManager, R.Cashier));
+        o.AddPolicy(TiersAssign, p => p.RequireRole(R.Admin, R.Marketing));
     }
 }

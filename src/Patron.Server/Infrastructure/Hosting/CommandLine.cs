@@ -6,7 +6,7 @@ namespace Patron.Server.Infrastructure.Hosting;
 /// </summary>
 public sealed record CommandLine(string Command, bool Demo, string[] HostArgs)
 {
-    public static readonly IReadOnlyList<string> Commands = ["serve", "migrate", "seed-demo", "help"];
+    public static readonly IReadOnlyList<string> Commands = ["serve", "migrate", "seed-demo", "scenario", "help"];
 
     public static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
     {
@@ -23,6 +23,9 @@ public sealed record CommandLine(string Command, bool Demo, string[] HostArgs)
           serve       run the server (default)
           migrate     apply database migrations and exit
           seed-demo   create a demo chain (stores, staff, 200 members) and print the logins
+          scenario run SCENARIO.json|FOLDER [--program PROGRAM.json]
+                      run program test cases on a temporary database with a virtual clock;
+                      prints PASS/FAIL per expectation, exits 1 on any failure
           help        show this text
 
         options:

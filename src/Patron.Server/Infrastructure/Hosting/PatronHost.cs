@@ -11,8 +11,12 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.WebEncoders;
 using Patron.Data;
 using Patron.Server.Features.Audit;
+using Patron.Server.Features.Checkout;
 using Patron.Server.Features.Demo;
 using Patron.Server.Features.Members;
+using Patron.Server.Features.Points;
+using Patron.Server.Features.Programs;
+using Patron.Server.Features.Rewards;
 using Patron.Server.Features.Staff;
 using Patron.Server.Features.Stores;
 using Patron.Server.Infrastructure.Auth;
@@ -88,6 +92,18 @@ public static class PatronHost
         services.AddScoped<TerminalAdmin>();
         services.AddScoped<StaffAdmin>();
         services.AddScoped<DemoSeeder>();
+        services.AddSingleton<ProgramRules.PublishedCache>();
+        services.AddScoped<ProgramRules>();
+        services.AddScoped<MemberLedger>();
+        services.AddScoped<EarningEffects>();
+        services.AddScoped<CommitSale>();
+        services.AddScoped<ReturnSale>();
+        services.AddScoped<Redeem>();
+        services.AddScoped<Entitlements>();
+        services.AddScoped<AdjustPoints>();
+        services.AddScoped<PointsQueries>();
+        services.AddScoped<PointsJobs>();
+        services.AddHostedService<JobRunner>();
     }
 
     public static void UsePatron(this WebApplication app)
@@ -119,6 +135,9 @@ public static class PatronHost
         app.MapMembersApi();
         app.MapStoresApi();
         app.MapStaffApi();
+        app.MapProgramsApi();
+        app.MapCheckoutApi();
+        app.MapPointsApi();
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }

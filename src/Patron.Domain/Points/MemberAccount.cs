@@ -1,0 +1,101 @@
+namespace Patron.Domain.Points;
+
+/// <summary>
+/// A member's running state in their program: points balance and debt (the sum of the ledger),
+/// tier, and the counters tiers, milestones and entitlements look at. One row per member,
+/// locked (PostgreSQL) or version-checked for every change.
+/// </summary>
+public sealed class MemberAccount
+{
+    private MemberAccount()
+    {
+    }
+
+    public MemberAccount(long memberId, long programId, string? tier, DateTime nowUtc)
+    {
+        MemberId = memberId;
+        ProgramId = programId;
+        Tier = tier;
+        TierSince = nowUtc;
+    }
+
+    public long MemberId { get; private set; }
+
+    public long ProgramId { get; private set; }
+
+    public long Balance { get; private set; }
+
+    public long Debt { get; private set; }
+
+    public string? Tier { get; private set; }
+
+    public DateTime TierSince { get; private set; }
+
+    public long CumulativeEarned { get; private set; }
+
+    public long CumulativeSpend { get; private set; }
+
+    public long LargestPurchase { get; private set; }
+
+    public long LargestTopUp { get; private set; }
+
+    /// <summary>The calendar year <see cref="YearSpend"/> counts (local time).</summary>
+    public int SpendYear { get; private set; }
+
+    public long YearSpend { get; private set; }
+
+    public DateTime? LastPurchaseAt { get; private set; }
+
+    /// <summary>Optimistic concurrency: bumped on every change.</summary>
+    public long RowVersion { get; private set; }
+
+    public Tiers.TierCounters Counters => new(CumulativeEarned, CumulativeSpend, LargestPurchase, LargestTopUp);
+
+    /// <summary>Takes the balance and debt from the account after its entries were made.</summary>
+    public void Sync(PointsAccount account)
+    {
+        Balance = account.Balance;
+        Debt = account.Debt;
+        RowVersion++;
+    }
+
+    /// <summary>Counts a purchase in the spend counters.</summary>
+    public void CountSpend(long paid, int localYear, DateTime atUtc)
+    {
+        if (SpendYear != localYear)
+        {
+            SpendYear = localYear;
+            YearSpend = 0;
+        }
+
+        CumulativeSpend = Math.Max(0, CumulativeSpend + paid);
+        YearSpend = Math.Max(0, YearSpend + paid);
+        if (paid > 0)
+        {
+            LargestPurchase = Math.Max(LargestPurchase, paid);
+            LastPurchaseAt = LastPurchaseAt is { } last && last > atUtc ? last : atUtc;
+        }
+    }
+
+    /// <summary>Takes a return off the spend counters; the year's spend only when the sale was in the year being counted.</summary>
+    public void CountReturn(long refunded, int saleLocalYear)
+    {
+        CumulativeSpend = Math.Max(0, CumulativeSpend - refunded);
+        if (SpendYear == saleLocalYear)
+        {
+            YearSpend = Math.Max(0, YearSpend - refunded);
+        }
+    }
+
+    /// <summary>Counts earned points toward tiers (returns take them back; spending does not).</summary>
+    public void CountEarned(long points) => CumulativeEarned = Math.Max(0, CumulativeEarned + points);
+
+    public void CountTopUp(long amount) => LargestTopUp = Math.Max(LargestTopUp, amount);
+
+    public void SetTier(string? tier, DateTime atUtc)
+    {
+        Tier = tier;
+        TierSince = atUtc;
+        RowVersion++;
+    }
+}

@@ -1,0 +1,162 @@
+using Patron.Domain.Calendars;
+
+namespace Patron.Domain.Programs;
+
+/// <summary>Who may join at the counter: a single purchase of at least this much (fen), or free (0).</summary>
+public sealed record EnrolmentPolicy
+{
+    public long MinimumPurchase { get; init; }
+
+    /// <summary>Whether the qualifying purchase itself earns points (and gets member prices).</summary>
+    public bool QualifyingPurchaseEarns { get; init; } = true;
+}
+
+/// <summary>What may be returned and until when, in the store's local time.</summary>
+public sealed record ReturnPolicy
+{
+    /// <summary>Days after the sale a return is accepted (0 = the same day only); null for no limit.</summary>
+    public int? WindowDays { get; init; }
+
+    /// <summary>"HH:mm": on the last day of the window, returns close at this local time.</summary>
+    public string? LastDayUntil { get; init; }
+
+    /// <summary>Lines that can never be returned (split-package drugs, food, cosmetics …).</summary>
+    public LineFilter NotReturnable { get; init; } = new();
+}
+
+/// <summary>
+/// Automatic conversion: each time the balance reaches <see cref="EveryPoints"/>, that many points
+/// become a voucher; the remainder keeps accumulating.
+/// </summary>
+public sealed record ConversionRule
+{
+    public required string Id { get; init; }
+
+    public long EveryPoints { get; init; }
+
+    public required VoucherSpec Voucher { get; init; }
+}
+
+/// <summary>A voucher or gift handed out by a rule (coupon templates arrive with the coupons feature).</summary>
+public sealed record VoucherSpec
+{
+    public required string Name { get; init; }
+
+    /// <summary>Face value in fen (0 for a gift item).</summary>
+    public long Value { get; init; }
+
+    /// <summary>Days it stays valid from issue; null for no limit.</summary>
+    public int? ValidDays { get; init; }
+
+    /// <summary>Conditions in words, printed on the voucher ("drug purchases only, no change").</summary>
+    public string? Terms { get; init; }
+}
+
+public enum MilestoneCounter
+{
+    /// <summary>Points earned by purchases.</summary>
+    EarnedPoints = 0,
+
+    /// <summary>Paid amount in fen.</summary>
+    Spend = 1,
+}
+
+/// <summary>
+/// Rebates on a running counter: when the counter passes each threshold, that step's reward is
+/// given once; after the last step the counter starts again when <see cref="ResetAfterLast"/>
+/// (and the resets of the year are counted, e.g. for a year-end bonus).
+/// </summary>
+public sealed record MilestoneRule
+{
+    public required string Id { get; init; }
+
+    public MilestoneCounter Counter { get; init; }
+
+    public IReadOnlyList<MilestoneStep> Steps { get; init; } = [];
+
+    public bool ResetAfterLast { get; init; }
+}
+
+public sealed record MilestoneStep
+{
+    public long Threshold { get; init; }
+
+    /// <summary>Points credited at this step (0 for none).</summary>
+    public long Points { get; init; }
+
+    /// <summary>A voucher issued at this step, if any.</summary>
+    public VoucherSpec? Voucher { get; init; }
+}
+
+public enum RewardKind
+{
+    /// <summary>Goods handed over at the store.</summary>
+    Gift = 0,
+
+    /// <summary>A cash coupon for a later purchase.</summary>
+    Coupon = 1,
+}
+
+/// <summary>One line of the redemption table: what a number of points buys.</summary>
+public sealed record RedemptionItem
+{
+    public required string Code { get; init; }
+
+    public required string Name { get; init; }
+
+    public long Points { get; init; }
+
+    public RewardKind Kind { get; init; }
+
+    /// <summary>Value in fen (the coupon's face value, or the gift's cost for liability reports).</summary>
+    public long Value { get; init; }
+
+    public int? ValidDays { get; init; }
+
+    /// <summary>Tiers allowed to redeem it; everybody when empty.</summary>
+    public IReadOnlyList<string> Tiers { get; init; } = [];
+}
+
+/// <summary>When members may redeem and for what. An empty window schedule means every day.</summary>
+public sealed record RedemptionRules
+{
+    public DaySchedule Window { get; init; } = new();
+
+    /// <summary>Months (1–12) in which redemption is open; every month when empty.</summary>
+    public IReadOnlyList<int> Months { get; init; } = [];
+
+    public IReadOnlyList<RedemptionItem> Items { get; init; } = [];
+
+    public bool IsOpen(DateOnly date) => (Months.Count == 0 || Months.Contains(date.Month)) && Window.Matches(date, null);
+}
+
+/// <summary>A service granted by spending in a calendar year (a health check, a trip), usable once, expiring at year end.</summary>
+public sealed record EntitlementRule
+{
+    public required string Code { get; init; }
+
+    public required string Name { get; init; }
+
+    /// <summary>Paid amount in fen within one calendar year that grants it.</summary>
+    public long AnnualSpend { get; init; }
+}
+
+/// <summary>Manual adjustments: how many points a role may move alone, and above what a second person approves.</summary>
+public sealed record AdjustmentPolicy
+{
+    /// <summary>Largest adjustment (absolute points) per role code (admin, marketing, store_manager, cashier); absent = not allowed.</summary>
+    public IReadOnlyDictionary<string, long> CapByRole { get; init; } = new Dictionary<string, long> { ["admin"] = 100_000, ["store_manager"] = 500 };
+
+    /// <summary>Adjustments of more than this many points wait for a second approver; null = never.</summary>
+    public long? ApprovalAbove { get; init; } = 1_000;
+}
+
+/// <summary>Keeping a tier: over a trailing window, the member must reach a threshold or drop one tier.</summary>
+public sealed record TierRetention
+{
+    public int WindowMonths { get; init; } = 12;
+
+    public MilestoneCounter Counter { get; init; } = MilestoneCounter.Spend;
+
+    public long Threshold { get; init; }
+}

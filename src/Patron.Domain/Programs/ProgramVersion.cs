@@ -1,0 +1,92 @@
+using Patron.Domain.Common;
+
+namespace Patron.Domain.Programs;
+
+public enum ProgramVersionStatus
+{
+    Draft = 0,
+    Published = 1,
+}
+
+/// <summary>
+/// One stored version of a program's rules: a draft until published, then in force from its
+/// effective date until a later published version takes over. The definition is the program
+/// file itself (JSON), so an export is exactly what was imported and validated.
+/// </summary>
+public sealed class ProgramVersion
+{
+    private ProgramDefinition? _parsed;
+
+    private ProgramVersion()
+    {
+        Definition = "";
+    }
+
+    public ProgramVersion(long programId, int version, ProgramDefinition definition, long? staffId, DateTime nowUtc)
+    {
+        ProgramId = programId;
+        Version = version;
+        Replace(definition with { Version = version }, staffId, nowUtc);
+        CreatedAt = nowUtc;
+        CreatedBy = staffId;
+        Definition ??= "";
+    }
+
+    public long Id { get; private set; }
+
+    public long ProgramId { get; private set; }
+
+    public int Version { get; private set; }
+
+    public DateOnly EffectiveFrom { get; private set; }
+
+    public ProgramVersionStatus Status { get; private set; }
+
+    public string Definition { get; private set; }
+
+    public DateTime CreatedAt { get; private set; }
+
+    public long? CreatedBy { get; private set; }
+
+    public DateTime UpdatedAt { get; private set; }
+
+    public DateTime? PublishedAt { get; private set; }
+
+    public long? PublishedBy { get; private set; }
+
+    public ProgramDefinition Rules => _parsed ??= ProgramFile.Parse(Definition);
+
+    /// <summary>Replaces a draft's rules; a published version never changes.</summary>
+    public void Replace(ProgramDefinition definition, long? staffId, DateTime nowUtc)
+    {
+        if (Status == ProgramVersionStatus.Published)
+        {
+            throw new DomainException(new DomainError("program.version_published", "A published version cannot change; make a new draft."));
+        }
+
+        var errors = ProgramFile.Validate(definition);
+        if (errors.Count > 0)
+        {
+            throw new DomainException(errors);
+        }
+
+        var normalized = definition with { Version = Version };
+        Definition = ProgramFile.Write(normalized);
+        EffectiveFrom = normalized.EffectiveFrom;
+        _parsed = normalized;
+        UpdatedAt = nowUtc;
+        CreatedBy ??= staffId;
+    }
+
+    public void Publish(long? staffId, DateTime nowUtc)
+    {
+        if (Status == ProgramVersionStatus.Published)
+        {
+            throw new DomainException(new DomainError("program.version_published", "This version is already published."));
+        }
+
+        Status = ProgramVersionStatus.Published;
+        PublishedAt = nowUtc;
+        PublishedBy = staffId;
+    }
+}

@@ -1,0 +1,64 @@
+using Patron.Domain.Programs;
+
+namespace Patron.Domain.Rewards;
+
+/// <summary>
+/// A member's place on one milestone rule: the running counter, the next step to reach, and
+/// how many times the ladder was completed and reset in the current year.
+/// </summary>
+public sealed class MilestoneProgress
+{
+    private MilestoneProgress()
+    {
+        RuleId = "";
+    }
+
+    public MilestoneProgress(long memberId, string ruleId)
+    {
+        MemberId = memberId;
+        RuleId = ruleId;
+    }
+
+    public long MemberId { get; private set; }
+
+    public string RuleId { get; private set; }
+
+    public long Counter { get; private set; }
+
+    public int NextStep { get; private set; }
+
+    public int ResetsYear { get; private set; }
+
+    public int Resets { get; private set; }
+
+    /// <summary>Adds to the counter and returns the steps reached, in order (a large amount may pass several).</summary>
+    public IReadOnlyList<MilestoneStep> Advance(MilestoneRule rule, long amount, int localYear)
+    {
+        if (ResetsYear != localYear)
+        {
+            ResetsYear = localYear;
+            Resets = 0;
+        }
+
+        var reached = new List<MilestoneStep>();
+        if (amount <= 0 || rule.Steps.Count == 0)
+        {
+            return reached;
+        }
+
+        Counter += amount;
+        while (NextStep < rule.Steps.Count && Counter >= rule.Steps[NextStep].Threshold)
+        {
+            reached.Add(rule.Steps[NextStep]);
+            NextStep++;
+            if (NextStep == rule.Steps.Count && rule.ResetAfterLast)
+            {
+                Counter -= rule.Steps[^1].Threshold;
+                NextStep = 0;
+                Resets++;
+            }
+        }
+
+        return reached;
+    }
+}

@@ -1,0 +1,214 @@
+using Microsoft.EntityFrameworkCore;
+using Patron.Data;
+using Patron.Domain.Cards;
+using Patron.Domain.Organisation;
+using Patron.Domain.Points;
+using Patron.Domain.Pricing;
+using Patron.Domain.Programs;
+using Patron.Domain.Sales;
+using Patron.Server.Features.Members;
+using Patron.Server.Features.Points;
+using Patron.Server.Features.Programs;
+using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Data;
+using Patron.Server.Infrastructure.Problems;
+
+namespace Patron.Server.Features.Checkout;
+
+/// <summary>
+/// Prices a basket (quote, no side effects) and records a sale (commit) with the same
+/// calculation: member prices and discounts per line, points earned on the eligible paid
+/// amount, then the program's consequences (tier, conversions, milestones, entitlements), all in
+/// one transaction under the member's lock. A sale is keyed by (store, order number): a retry
+/// with the same body answers with the recorded sale; a different body with a used number is
+/// refused.
+/// </summary>
+public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger ledger, EarningEffects effects, EnrollMember enrol, TimeProvider clock)
+{
+    public static readonly TimeSpan OfflineWindow = TimeSpan.FromDays(7);
+
+    public async Task<QuoteResult> QuoteAsync(SaleRequest r, CallerScope caller, CancellationToken ct)
+    {
+        var basket = CheckoutInput.Basket(r.Lines);
+        var payments = CheckoutInput.Payments(r.Payments);
+        var (store, atUtc, localDate) = await PlaceAsync(r, caller, ct);
+        var rules = await programs.InForceAsync(store.ProgramId, localDate, ct);
+        var memberId = await MemberIdAsync(r, store, caller, ct);
+        if (memberId is null)
+        {
+            return QuoteResult.From(PricingEngine.Quote(rules, basket, null, localDate, payments), null, null, null);
+        }
+
+        var member = await db.Members.AsNoTracking().FirstAsync(m => m.Id == memberId, ct);
+        var account = await db.MemberAccounts.AsNoTracking().FirstOrDefaultAsync(a => a.MemberId == memberId, ct);
+        var tier = account?.Tier ?? rules.EntryTier?.Code;
+        var quote = PricingEngine.Quote(rules, basket, new PricingMember(tier, member.Birthday), localDate, payments);
+        return QuoteResult.From(quote, memberId, tier, account?.Balance ?? 0);
+    }
+
+    public async Task<SaleResult> HandleAsync(SaleRequest r, CallerScope caller, CancellationToken ct)
+    {
+        var order = CheckoutInput.Order(r.OrderNumber);
+        var basket = CheckoutInput.Basket(r.Lines);
+        var payments = CheckoutInput.Payments(r.Payments);
+        if (r.Enrol is not null && (r.MemberId is not null || r.CardNumber is not null))
+        {
+            throw Problem.Invalid("sale.member_ambiguous", "Either name a member or enrol one, not both.", "enrol");
+        }
+
+        var (store, atUtc, localDate) = await PlaceAsync(r, caller, ct);
+        var hash = CheckoutInput.Hash(r with { StoreId = store.Id, OrderNumber = order });
+        if (await ReplayAsync(store.Id, SaleKind.Sale, order, hash, ct) is { } replay)
+        {
+            return replay;
+        }
+
+        var rules = await programs.InForceAsync(store.ProgramId, localDate, ct);
+        var memberId = r.Enrol is null ? await MemberIdAsync(r, store, caller, ct) : null;
+        if (r.Enrol is not null && basket.Sum(l => l.Amount) < rules.Enrolment.MinimumPurchase)
+        {
+            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "enrolment.purchase_too_small",
+                $"Joining takes a single purchase of at least ¥{rules.Enrolment.MinimumPurchase / 100m:0.00}.");
+        }
+
+        try
+        {
+            return await Transactions.RunAsync(db, async ct =>
+            {
+                var earns = true;
+                if (r.Enrol is not null)
+                {
+                    var joined = await enrol.HandleAsync(r.Enrol with { StoreId = store.Id }, caller, ct);
+                    memberId = joined.Id;
+                    earns = rules.Enrolment.QualifyingPurchaseEarns;
+                }
+
+                if (memberId is not { } id || !earns)
+                {
+                    var quoteAnonymous = PricingEngine.Quote(rules, basket, null, localDate, payments);
+                    var anonymous = Record(store, memberId, order, atUtc, localDate, basket, quoteAnonymous, hash, caller);
+                    await db.SaveChangesAsync(ct);
+                    return SaleResult.From(anonymous, null, null, null, null);
+                }
+
+                var m = await ledger.OpenAsync(id, caller, atUtc, ct, localDate);
+                var quote = PricingEngine.Quote(m.Rules, basket, new PricingMember(m.Account.Tier, m.Member.Birthday), localDate, payments);
+                var sale = Record(store, id, order, atUtc, localDate, basket, quote, hash, caller);
+                await db.SaveChangesAsync(ct);
+
+                m.Points.Expire(atUtc);
+                if (quote.Points > 0)
+                {
+                    m.Points.Earn(quote.Points, PointsCause.Sale, atUtc, m.ExpiresAt(atUtc), order);
+                    m.Account.CountEarned(quote.Points);
+                }
+
+                m.Account.CountSpend(quote.Payable, m.LocalDate(atUtc).Year, atUtc);
+                var fx = await effects.ApplyAsync(m, atUtc, quote.Points, quote.Payable, ct);
+                ledger.Stage(m, sale.Id, caller.StaffId);
+                return SaleResult.From(sale, m.Points.Balance, m.Points.Debt, m.Account.Tier, fx);
+            }, ct);
+        }
+        catch (DbUpdateException e) when (IsOrderTaken(e))
+        {
+            // The same order number was committed concurrently: answer as a retry would.
+            db.ChangeTracker.Clear();
+            var first = await ReplayAsync(store.Id, SaleKind.Sale, order, hash, ct);
+            if (first is null)
+            {
+                throw;
+            }
+
+            return first;
+        }
+    }
+
+    private Sale Record(Store store, long? memberId, string order, DateTime atUtc, DateOnly localDate, List<BasketLine> basket, Quote quote, string hash, CallerScope caller)
+    {
+        var sale = Sale.FromQuote(store.ProgramId, store.Id, memberId, order, atUtc, localDate, basket, quote);
+        sale.RequestHash = hash;
+        sale.StaffId = caller.StaffId;
+        sale.TerminalId = caller.TerminalId;
+        db.Sales.Add(sale);
+        return sale;
+    }
+
+    /// <summary>The first answer for an order number already recorded with the same request; a conflict for a different one.</summary>
+    internal async Task<SaleResult?> ReplayAsync(long storeId, SaleKind kind, string order, string hash, CancellationToken ct)
+    {
+        var existing = await db.Sales.AsNoTracking().Include(s => s.Lines)
+            .FirstOrDefaultAsync(s => s.StoreId == storeId && s.Kind == kind && s.OrderNumber == order, ct);
+        if (existing is null)
+        {
+            return null;
+        }
+
+        if (existing.RequestHash != hash)
+        {
+            throw Problem.Conflict("sale.order_taken", "This order number is already recorded at this store with different content.", "orderNumber");
+        }
+
+        var account = existing.MemberId is { } id ? await db.MemberAccounts.AsNoTracking().FirstOrDefaultAsync(a => a.MemberId == id, ct) : null;
+        return SaleResult.From(existing, account?.Balance, account?.Debt, account?.Tier, null, replayed: true);
+    }
+
+    /// <summary>The store the caller sells as, the time of the sale and its local date in the store's time zone.</summary>
+    internal async Task<(Store Store, DateTime AtUtc, DateOnly LocalDate)> PlaceAsync(SaleRequest r, CallerScope caller, CancellationToken ct) =>
+        await PlaceAsync(r.StoreId, r.At, caller, ct);
+
+    internal async Task<(Store Store, DateTime AtUtc, DateOnly LocalDate)> PlaceAsync(long? storeId, DateTimeOffset? at, CallerScope caller, CancellationToken ct)
+    {
+        var id = storeId ?? caller.DefaultStoreId
+            ?? throw Problem.Invalid("sale.store_required", "Name the store of the sale.", "storeId");
+        var store = await db.Stores.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct)
+            ?? throw Problem.Invalid("store.not_found", "The store does not exist.", "storeId");
+        caller.EnsureCanActAs(store.Id);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var atUtc = at?.UtcDateTime ?? now;
+        if (atUtc > now.AddMinutes(5) || atUtc < now - OfflineWindow)
+        {
+            throw Problem.Invalid("sale.time_out_of_window", $"A sale's time is at most {OfflineWindow.TotalDays:0} days in the past and not in the future.", "at");
+        }
+
+        var zone = ProgramRules.Zone(store.TimeZone);
+        return (store, atUtc, DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(atUtc, zone)));
+    }
+
+    /// <summary>The member named by id or card, in the store's program; a card must be usable.</summary>
+    private async Task<long?> MemberIdAsync(SaleRequest r, Store store, CallerScope caller, CancellationToken ct)
+    {
+        if (r.CardNumber is { } number)
+        {
+            var card = await db.Cards.AsNoTracking().FirstOrDefaultAsync(c => c.Number == number.Trim() && c.ProgramId == store.ProgramId, ct)
+                ?? throw Problem.NotFound("card.not_found", "No card with this number in this program.");
+            if (card.Status != CardStatus.Active)
+            {
+                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "card.unusable", $"The card is {card.Status.ToString().ToLowerInvariant()}.");
+            }
+
+            if (r.MemberId is { } given && given != card.MemberId)
+            {
+                throw Problem.Invalid("sale.member_ambiguous", "The card belongs to another member.", "cardNumber");
+            }
+
+            return card.MemberId;
+        }
+
+        if (r.MemberId is { } memberId)
+        {
+            var programId = await db.Members.Where(m => m.Id == memberId).Select(m => (long?)m.ProgramId).FirstOrDefaultAsync(ct);
+            if (programId != store.ProgramId || !caller.CanSeeProgram(store.ProgramId))
+            {
+                throw Problem.NotFound("member.not_found", "The member does not exist in this store's program.");
+            }
+
+            return memberId;
+        }
+
+        return null;
+    }
+
+    private static bool IsOrderTaken(DbUpdateException e) =>
+        (e.InnerException?.Message ?? "").Contains("order_number", StringComparison.Ordinal)
+        || (e.InnerException is Npgsql.PostgresException { ConstraintName: "IX_sales_store_id_kind_order_number" });
+}

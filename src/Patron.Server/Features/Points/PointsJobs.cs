@@ -1,0 +1,178 @@
+using Microsoft.EntityFrameworkCore;
+using Patron.Data;
+using Patron.Domain.Points;
+using Patron.Domain.Programs;
+using Patron.Domain.Sales;
+using Patron.Domain.Tiers;
+using Patron.Server.Features.Programs;
+using Patron.Server.Infrastructure.Data;
+
+namespace Patron.Server.Features.Points;
+
+/// <summary>
+/// The daily points jobs of every program, each claimed per (job, local day) so that it runs
+/// exactly once per period whatever the number of nodes and re-runs: expiry removes the
+/// remainder of every lapsed lot (one entry per lot), and tier retention moves members who
+/// did not reach their tier's threshold over its window one tier down.
+/// </summary>
+public sealed class PointsJobs(PatronDb db, MemberLedger ledger, ProgramRules programs, TimeProvider clock)
+{
+    public sealed record Outcome(string Job, string Period, bool Ran, int Members, long Points);
+
+    public async Task<IReadOnlyList<Outcome>> RunAsync(CancellationToken ct)
+    {
+        var results = new List<Outcome>();
+        var programIds = await db.ProgramVersions.Where(v => v.Status == ProgramVersionStatus.Published).Select(v => v.ProgramId).Distinct().ToListAsync(ct);
+        foreach (var programId in programIds)
+        {
+            results.Add(await ExpireAsync(programId, ct));
+            try
+            {
+                results.Add(await RetainTiersAsync(programId, ct));
+            }
+            catch (Infrastructure.Problems.ProblemException e) when (e.Code == "program.not_in_force")
+            {
+                // Published for a later date only: nothing to retain yet.
+            }
+        }
+
+        return results;
+    }
+
+    public async Task<Outcome> ExpireAsync(long programId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var period = await PeriodAsync(programId, now, ct);
+        var job = $"points-expiry/{programId}";
+        if (!await ClaimAsync(job, period, now, ct))
+        {
+            return new Outcome(job, period, false, 0, 0);
+        }
+
+        var memberIds = await db.PointsLots
+            .Where(l => l.Remaining > 0 && l.ExpiresAt != null && l.ExpiresAt <= now)
+            .Join(db.Members.Where(m => m.ProgramId == programId), l => l.MemberId, m => m.Id, (l, m) => l.MemberId)
+            .Distinct().ToListAsync(ct);
+        long points = 0;
+        foreach (var memberId in memberIds)
+        {
+            points += await Transactions.RunAsync(db, async ct =>
+            {
+                var m = await ledger.OpenAsync(memberId, null, now, ct);
+                var expired = m.Points.Expire(now).Sum(e => -e.Points);
+                ledger.Stage(m);
+                return expired;
+            }, ct);
+        }
+
+        await FinishAsync(job, period, $"{memberIds.Count} members, {points} points expired", ct);
+        return new Outcome(job, period, true, memberIds.Count, points);
+    }
+
+    public async Task<Outcome> RetainTiersAsync(long programId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var period = await PeriodAsync(programId, now, ct);
+        var job = $"tier-retention/{programId}";
+        var rules = await programs.InForceAsync(programId, DateOnly.ParseExact(period, "yyyy-MM-dd"), ct);
+        if (!rules.Tiers.Any(t => t.Retention is not null) || !await ClaimAsync(job, period, now, ct))
+        {
+            return new Outcome(job, period, false, 0, 0);
+        }
+
+        var moved = 0;
+        for (var rank = 1; rank < rules.Tiers.Count; rank++)
+        {
+            var tier = rules.Tiers[rank];
+            if (tier.Retention is not { } keep)
+            {
+                continue;
+            }
+
+            var since = now.AddMonths(-keep.WindowMonths);
+            var due = await db.MemberAccounts.Where(a => a.ProgramId == programId && a.Tier == tier.Code && a.TierSince <= since).Select(a => a.MemberId).ToListAsync(ct);
+            foreach (var memberId in due)
+            {
+                var reached = keep.Counter == MilestoneCounter.Spend
+                    ? await db.Sales.Where(s => s.MemberId == memberId && s.At > since).SumAsync(s => (long?)s.Paid, ct) ?? 0
+                    : await db.PointsEntries.Where(e => e.MemberId == memberId && e.At > since && (e.Cause == PointsCause.Sale || e.Cause == PointsCause.Return)).SumAsync(e => (long?)e.Points, ct) ?? 0;
+                if (reached >= keep.Threshold)
+                {
+                    continue;
+                }
+
+                var lower = rules.Tiers[rank - 1].Code;
+                await Transactions.RunAsync(db, async ct =>
+                {
+                    var m = await ledger.OpenAsync(memberId, null, now, ct);
+                    db.TierChanges.Add(new TierChange(memberId, m.Account.Tier, lower, TierChangeReason.Retention, now, null, $"{reached} < {keep.Threshold} in {keep.WindowMonths} months"));
+                    m.Account.SetTier(lower, now);
+                    return 0;
+                }, ct);
+                moved++;
+            }
+        }
+
+        await FinishAsync(job, period, $"{moved} members moved down", ct);
+        return new Outcome(job, period, true, moved, 0);
+    }
+
+    private async Task<string> PeriodAsync(long programId, DateTime now, CancellationToken ct) =>
+        DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(now, await programs.ZoneAsync(programId, ct))).ToString("yyyy-MM-dd");
+
+    /// <summary>Inserts the (job, period) row; false when another run already holds it.</summary>
+    private async Task<bool> ClaimAsync(string job, string period, DateTime now, CancellationToken ct)
+    {
+        db.JobRuns.Add(new JobRun(job, period, now));
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (DbUpdateException)
+        {
+            db.ChangeTracker.Clear();
+            return false;
+        }
+    }
+
+    private async Task FinishAsync(string job, string period, string outcome, CancellationToken ct)
+    {
+        var run = await db.JobRuns.FirstAsync(r => r.Job == job && r.Period == period, ct);
+        run.Finish(clock.GetUtcNow().UtcDateTime, outcome);
+        await db.SaveChangesAsync(ct);
+    }
+}
+
+/// <summary>Runs the periodic jobs every few minutes on every node; the claims keep each period to one run.</summary>
+/// <remarks>Off with <c>Patron:Jobs=false</c> (tests and scenario runs drive the jobs themselves).</remarks>
+public sealed class JobRunner(IServiceScopeFactory scopes, IConfiguration config, ILogger<JobRunner> log) : BackgroundService
+{
+    public static readonly TimeSpan Every = TimeSpan.FromMinutes(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!config.GetValue("Patron:Jobs", true))
+        {
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                using var scope = scopes.CreateScope();
+                foreach (var o in (await scope.ServiceProvider.GetRequiredService<PointsJobs>().RunAsync(stoppingToken)).Where(o => o.Ran))
+                {
+                    log.LogInformation("Job {Job} ran for {Period}: {Members} members, {Points} points", o.Job, o.Period, o.Members, o.Points);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "Periodic jobs failed; they are retried next round");
+            }
+
+            await Task.Delay(Every, stoppingToken);
+        }
+    }
+}

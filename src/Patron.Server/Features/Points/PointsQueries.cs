@@ -1,0 +1,74 @@
+using Microsoft.EntityFrameworkCore;
+using Patron.Data;
+using Patron.Domain.Coupons;
+using Patron.Server.Features.Programs;
+using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Problems;
+
+namespace Patron.Server.Features.Points;
+
+public sealed record PointsEntryView(long Id, long Points, string Cause, DateTime At, string? Reference, DateTime? ExpiresAt, long DebtIncurred, long DebtRepaid);
+
+public sealed record PointsLotView(DateTime EarnedAt, DateTime? ExpiresAt, long Points, long Remaining);
+
+public sealed record TierChangeView(string? From, string? To, string Reason, DateTime At, string? Note);
+
+/// <summary>A member's points as the counter and the member page show them.</summary>
+public sealed record PointsSummary(
+    long MemberId,
+    long Balance,
+    long Debt,
+    string? Tier,
+    DateTime? TierSince,
+    long ExpiringSoon,
+    DateTime ExpiringBy,
+    long CumulativeEarned,
+    long CumulativeSpend,
+    long YearSpend,
+    IReadOnlyList<PointsLotView> Lots,
+    IReadOnlyList<PointsEntryView> Entries,
+    IReadOnlyList<IssuedCouponView> Coupons,
+    IReadOnlyList<TierChangeView> TierHistory);
+
+public sealed class PointsQueries(PatronDb db, MemberLedger ledger, ProgramRules programs, TimeProvider clock)
+{
+    public const int EntriesShown = 100;
+
+    public async Task<PointsSummary> GetAsync(long memberId, CallerScope caller, CancellationToken ct)
+    {
+        var member = await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == memberId, ct);
+        if (member is null || !caller.CanSeeProgram(member.ProgramId))
+        {
+            throw Problem.NotFound("member.not_found", "The member does not exist.");
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var zone = await programs.ZoneAsync(member.ProgramId, ct);
+        var rules = await programs.InForceAsync(member.ProgramId, DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(now, zone)), ct);
+        var (account, soon, horizon) = await ledger.PeekAsync(memberId, rules, ct);
+        var lots = await db.PointsLots.AsNoTracking().Where(l => l.MemberId == memberId && l.Remaining > 0).OrderBy(l => l.ExpiresAt).ToListAsync(ct);
+
+        // Lots lapsed but not yet expired by the job do not count.
+        var lapsed = lots.Where(l => l.ExpiresAt <= now).Sum(l => l.Remaining);
+        soon -= lapsed;
+        var entries = await db.PointsEntries.AsNoTracking().Include(e => e.Lot).Where(e => e.MemberId == memberId)
+            .OrderByDescending(e => e.Id).Take(EntriesShown).ToListAsync(ct);
+        var coupons = await db.Coupons.AsNoTracking().Where(c => c.MemberId == memberId && c.Status == CouponStatus.Issued).OrderBy(c => c.ExpiresAt).ToListAsync(ct);
+        var tiers = await db.TierChanges.AsNoTracking().Where(t => t.MemberId == memberId).OrderByDescending(t => t.Id).Take(50).ToListAsync(ct);
+        return new PointsSummary(
+            memberId,
+            (account?.Balance ?? 0) - lapsed,
+            account?.Debt ?? 0,
+            account?.Tier ?? rules.EntryTier?.Code,
+            account?.TierSince,
+            soon,
+            horizon,
+            account?.CumulativeEarned ?? 0,
+            account?.CumulativeSpend ?? 0,
+            account?.YearSpend ?? 0,
+            [.. lots.Where(l => !(l.ExpiresAt <= now)).Select(l => new PointsLotView(l.EarnedAt, l.ExpiresAt, l.Points, l.Remaining))],
+            [.. entries.Select(e => new PointsEntryView(e.Id, e.Points, e.Cause.ToString().ToLowerInvariant(), e.At, e.Reference, e.Lot?.ExpiresAt, e.DebtIncurred, e.DebtRepaid))],
+            [.. coupons.Select(IssuedCouponView.From)],
+            [.. tiers.Select(t => new TierChangeView(t.FromTier, t.ToTier, t.Reason.ToString().ToLowerInvariant(), t.At, t.Note))]);
+    }
+}

@@ -1,0 +1,55 @@
+using Patron.Server.Infrastructure.Auth;
+
+namespace Patron.Server.Features.Programs;
+
+public static class ProgramsApi
+{
+    public static void MapProgramsApi(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/api/programs/{programId:long}/versions").WithTags("Programs").RequireAuthorization(Permissions.ProgramsRead);
+
+        g.MapGet("/", async (long programId, ProgramRules rules, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await rules.ListAsync(programId, CallerScope.From(http.User), ct)))
+            .WithName("ListProgramVersions")
+            .WithSummary("The program's versions, newest first: drafts and published versions with their effective dates.");
+
+        g.MapGet("/{version:int}", async (long programId, int version, ProgramRules rules, HttpContext http, CancellationToken ct) =>
+                TypedResults.Text(await rules.ExportAsync(programId, version, CallerScope.From(http.User), ct), "application/json"))
+            .WithName("ExportProgramVersion")
+            .WithSummary("Export one version as a program file (docs/programs.md).")
+            .ProducesProblem(404);
+
+        g.MapPost("/", async (long programId, HttpRequest request, ProgramRules rules, HttpContext http, CancellationToken ct) =>
+            {
+                var view = await rules.ImportAsync(programId, await ReadBodyAsync(request, ct), CallerScope.From(http.User), ct);
+                return TypedResults.Created($"/api/programs/{programId}/versions/{view.Version}", view);
+            })
+            .RequireAuthorization(Permissions.ProgramsManage)
+            .Accepts<object>("application/json")
+            .WithName("ImportProgramVersion")
+            .WithSummary("Import a program file as a new draft version.")
+            .WithDescription("The body is a program file. Errors name the field: program.file_malformed (syntax or unknown field), program.invalid (a rule), program.code_mismatch (400 or 422).")
+            .ProducesProblem(400).ProducesProblem(422);
+
+        g.MapPut("/{version:int}", async (long programId, int version, HttpRequest request, ProgramRules rules, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await rules.ReplaceAsync(programId, version, await ReadBodyAsync(request, ct), CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.ProgramsManage)
+            .Accepts<object>("application/json")
+            .WithName("ReplaceProgramDraft")
+            .WithSummary("Replace the rules of a draft version (published versions never change: program.version_published).")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+
+        g.MapPost("/{version:int}/publish", async (long programId, int version, ProgramRules rules, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await rules.PublishAsync(programId, version, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.ProgramsManage)
+            .WithName("PublishProgramVersion")
+            .WithSummary("Publish a draft: it is the program's rules from its effective date (today or later once a version is in force).")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+    }
+
+    private static async Task<string> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        using var reader = new StreamReader(request.Body);
+        return await reader.ReadToEndAsync(ct);
+    }
+}

@@ -1,0 +1,243 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Patron.Domain.Common;
+
+namespace Patron.Server.Features.Programs.Scenarios;
+
+/// <summary>
+/// A program test case (docs/scenarios.md): steps run in order on a fresh database with a
+/// virtual clock, each optionally followed by expectations. Money is written in yuan ("45.00"),
+/// times in the program's local time ("2026-03-19 10:00").
+/// </summary>
+public sealed record ScenarioFile
+{
+    public string? Name { get; init; }
+
+    /// <summary>The program file, relative to the scenario file; <c>--program</c> overrides it.</summary>
+    public string? Program { get; init; }
+
+    public IReadOnlyList<ScenarioStep> Steps { get; init; } = [];
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    public static ScenarioFile Parse(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ScenarioFile>(json, Json) ?? throw new DomainException(new DomainError("scenario.malformed", "The file is empty."));
+        }
+        catch (JsonException e)
+        {
+            var field = string.IsNullOrEmpty(e.Path) ? null : e.Path.TrimStart('$', '.');
+            throw new DomainException(new DomainError("scenario.malformed", $"{field}: {e.Message.Split(" Path:", 2)[0]}", field));
+        }
+    }
+
+    /// <summary>"45.00" → 4500 fen; at most two decimals.</summary>
+    public static long Fen(string yuan, string field)
+    {
+        if (!decimal.TryParse(yuan, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+            || decimal.Round(value, 2) != value)
+        {
+            throw new DomainException(new DomainError("scenario.malformed", $"{field}: \"{yuan}\" is not an amount in yuan with at most two decimals.", field));
+        }
+
+        return (long)(value * 100);
+    }
+
+    public static string Yuan(long fen) => (fen / 100m).ToString("0.00", CultureInfo.InvariantCulture);
+}
+
+public sealed record ScenarioStep
+{
+    /// <summary>Local time of the step: "yyyy-MM-dd HH:mm" or "yyyy-MM-dd" (noon). Omitted: one minute after the previous step.</summary>
+    public string? At { get; init; }
+
+    public string? Note { get; init; }
+
+    public EnrolStep? Enrol { get; init; }
+
+    public SaleStep? Sale { get; init; }
+
+    public ReturnStep? Return { get; init; }
+
+    public RedeemStep? Redeem { get; init; }
+
+    public AdjustStep? Adjust { get; init; }
+
+    public ApproveStep? Approve { get; init; }
+
+    public SetTierStep? SetTier { get; init; }
+
+    public MemberStep? UseEntitlement { get; init; }
+
+    /// <summary>Runs the periodic jobs (expiry, tier retention) at the step's time.</summary>
+    public bool RunJobs { get; init; }
+
+    /// <summary>Only looks at a member (for expectations).</summary>
+    public MemberStep? Check { get; init; }
+
+    public Expectation? Expect { get; init; }
+}
+
+public sealed record EnrolStep
+{
+    public required string Member { get; init; }
+
+    public string? Name { get; init; }
+
+    public string? Birthday { get; init; }
+
+    /// <summary>Joining with this purchase (the program's enrolment policy decides).</summary>
+    public SaleStep? Purchase { get; init; }
+}
+
+public sealed record SaleStep
+{
+    public string? Member { get; init; }
+
+    public required string Order { get; init; }
+
+    public IReadOnlyList<LineStep> Lines { get; init; } = [];
+
+    public IReadOnlyList<PaymentStep>? Payments { get; init; }
+}
+
+public sealed record LineStep
+{
+    public required string Sku { get; init; }
+
+    public required string Price { get; init; }
+
+    public int Qty { get; init; } = 1;
+
+    public string? Name { get; init; }
+
+    public string? Category { get; init; }
+
+    public string? Brand { get; init; }
+
+    public IReadOnlyList<string>? Flags { get; init; }
+}
+
+public sealed record PaymentStep
+{
+    public required string Method { get; init; }
+
+    public required string Amount { get; init; }
+}
+
+public sealed record ReturnStep
+{
+    public required string Order { get; init; }
+
+    public IReadOnlyList<ReturnLineStep>? Lines { get; init; }
+}
+
+public sealed record ReturnLineStep
+{
+    public int Line { get; init; }
+
+    public int? Qty { get; init; }
+}
+
+public sealed record RedeemStep
+{
+    public required string Member { get; init; }
+
+    public required string Item { get; init; }
+}
+
+public sealed record AdjustStep
+{
+    public required string Member { get; init; }
+
+    public long Points { get; init; }
+
+    public string Reason { get; init; } = "scenario";
+
+    /// <summary>Who asks: admin (default), admin2, marketing, manager or cashier.</summary>
+    public string By { get; init; } = "admin";
+}
+
+/// <summary>Approves (or rejects) the last adjustment waiting for a second person.</summary>
+public sealed record ApproveStep
+{
+    public string By { get; init; } = "admin2";
+
+    public bool Reject { get; init; }
+}
+
+public sealed record SetTierStep
+{
+    public required string Member { get; init; }
+
+    public required string Tier { get; init; }
+}
+
+public sealed record MemberStep
+{
+    public required string Member { get; init; }
+
+    /// <summary>For useEntitlement: the entitlement's code.</summary>
+    public string? Code { get; init; }
+}
+
+/// <summary>What must hold after a step. Only the fields given are checked.</summary>
+public sealed record Expectation
+{
+    /// <summary>The step must be refused with this error code.</summary>
+    public string? Error { get; init; }
+
+    public IReadOnlyList<LineExpectation>? Lines { get; init; }
+
+    public string? Amount { get; init; }
+
+    public string? Discount { get; init; }
+
+    public string? Paid { get; init; }
+
+    /// <summary>For a return: the amount given back.</summary>
+    public string? Refund { get; init; }
+
+    /// <summary>Points the step earned (negative: took back).</summary>
+    public long? Points { get; init; }
+
+    public long? Balance { get; init; }
+
+    public long? Debt { get; init; }
+
+    public string? Tier { get; init; }
+
+    public long? ExpiringSoon { get; init; }
+
+    /// <summary>Coupons the step issued (conversions, milestones, redemptions).</summary>
+    public int? CouponsIssued { get; init; }
+
+    /// <summary>Coupons the member holds, unused.</summary>
+    public int? Coupons { get; init; }
+
+    /// <summary>Entitlements the step granted, by code.</summary>
+    public IReadOnlyList<string>? EntitlementsGranted { get; init; }
+
+    /// <summary>Status of the adjustment the step made: applied, pending or rejected.</summary>
+    public string? Status { get; init; }
+}
+
+public sealed record LineExpectation
+{
+    public string? Paid { get; init; }
+
+    public string? Discount { get; init; }
+
+    public string? Rule { get; init; }
+
+    public long? Points { get; init; }
+}
