@@ -14,6 +14,14 @@ public sealed class TestClock : TimeProvider
         }
     }
 
+    public void Set(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            _now = now;
+        }
+    }
+
     public void Advance(TimeSpan by)
     {
         lock (_lock)

@@ -32,8 +32,8 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         var basket = CheckoutInput.Basket(r.Lines);
         var payments = CheckoutInput.Payments(r.Payments);
         var (store, atUtc, localDate) = await PlaceAsync(r, caller, ct);
-        var rules = await programs.InForceAsync(store.ProgramId, localDate, ct);
         var memberId = await MemberIdAsync(r, store, caller, ct);
+        var rules = await programs.InForceAsync(store.ProgramId, localDate, ct);
         if (memberId is null)
         {
             return QuoteResult.From(PricingEngine.Quote(rules, basket, null, localDate, payments), null, null, null);

@@ -131,8 +131,14 @@ public sealed class PointsJobs(PatronDb db, MemberLedger ledger, ProgramRules pr
         }
         catch (DbUpdateException)
         {
+            // Taken by another node or run; anything else (the row is absent) is a real failure.
             db.ChangeTracker.Clear();
-            return false;
+            if (await db.JobRuns.AnyAsync(r => r.Job == job && r.Period == period, ct))
+            {
+                return false;
+            }
+
+            throw;
         }
     }
 
