@@ -249,6 +249,45 @@ public abstract class ProgramEngineApiTests(PatronApp app)
         await AssertLedgerBalancedAsync(member);
     }
 
+    [Fact]
+    public async Task SimulateDraft_OverStoredSales_ReportsTheDifference_AndChangesNothing()
+    {
+        await EnsureProgramAAsync();
+        var member = await EnrolAsync();
+        foreach (var i in new[] { 1, 2 })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson("/api/checkout/sales", new { orderNumber = $"SIM-{member}-{i}", memberId = member, lines = new[] { new { sku = "X", quantity = 1, unitPrice = 10_000 } } })).StatusCode);
+        }
+
+        var admin = await app.SignInAsync("admin");
+        var draftFile = ProgramA
+            .Replace("\"amountPerPoint\": 100", "\"amountPerPoint\": 50", StringComparison.Ordinal)
+            .Replace("\"threshold\": 100000", "\"threshold\": 0", StringComparison.Ordinal)
+            .Replace("\"effectiveFrom\": \"2026-01-01\"", "\"effectiveFrom\": \"2099-01-01\", \"pointCashValue\": 2", StringComparison.Ordinal);
+        var draft = await admin.Http.PostRaw($"/api/programs/{app.Org.ProgramA}/versions", draftFile);
+        Assert.Equal(HttpStatusCode.Created, draft.StatusCode);
+        var version = (await draft.ReadJson()).GetProperty("version").GetInt32();
+        var (salesBefore, entriesBefore) = await app.WithDbAsync(async db => (await db.Sales.CountAsync(), await db.PointsEntries.CountAsync()));
+        var today = DateOnly.FromDateTime(app.Clock.GetUtcNow().UtcDateTime.AddHours(8)).ToString("yyyy-MM-dd");
+
+        var response = await admin.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/{version}/simulate", new { from = today, to = today });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var report = await response.ReadJson();
+        var current = report.GetProperty("current");
+        var simulated = report.GetProperty("draft");
+        Assert.True(report.GetProperty("sales").GetInt32() >= 2);
+        // Twice the points per yuan on 10% less paid: at least 1.8 times as many points.
+        Assert.True(simulated.GetProperty("pointsIssued").GetInt64() * 10 >= 18 * current.GetProperty("pointsIssued").GetInt64() - 10 * report.GetProperty("sales").GetInt32());
+        Assert.Equal(simulated.GetProperty("pointsIssued").GetInt64() - current.GetProperty("pointsIssued").GetInt64(), report.GetProperty("pointsDelta").GetInt64());
+        Assert.True(report.GetProperty("discountDelta").GetInt64() > 0, "every member is silver (10% off) under the draft");
+        Assert.Equal(0, simulated.GetProperty("tiers").TryGetProperty("standard", out var standard) ? standard.GetInt32() : 0);
+        Assert.Equal(2 * simulated.GetProperty("pointsOutstanding").GetInt64(), simulated.GetProperty("liabilityFen").GetInt64());
+        Assert.Equal((salesBefore, entriesBefore), await app.WithDbAsync(async db => (await db.Sales.CountAsync(), await db.PointsEntries.CountAsync())));
+
+        var cashier = await app.SignInAsync("cashier-a1");
+        Assert.Equal(HttpStatusCode.Forbidden, (await cashier.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/{version}/simulate", new { })).StatusCode);
+    }
+
     private async Task EnsureProgramAAsync()
     {
         if (await app.WithDbAsync(db => db.ProgramVersions.AnyAsync(v => v.ProgramId == app.Org.ProgramA)))

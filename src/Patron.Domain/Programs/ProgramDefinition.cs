@@ -49,6 +49,9 @@ public sealed record ProgramDefinition
 
     public AdjustmentPolicy Adjustments { get; init; } = new();
 
+    /// <summary>What one point is worth in fen when it is spent (liability reports; 3 when 100 points buy ¥3). 0 when not stated.</summary>
+    public decimal PointCashValue { get; init; }
+
     public TierDefinition? FindTier(string? code) => code is null ? null : Tiers.FirstOrDefault(t => t.Code == code);
 
     public TierDefinition? EntryTier => Tiers.Count > 0 ? Tiers[0] : null;

@@ -284,6 +284,11 @@ public static class ProgramFile
             fail($"eventPoints.{code}", "must be at least 1.");
         }
 
+        if (p.PointCashValue < 0 || p.PointCashValue > 10_000)
+        {
+            fail("pointCashValue", "fen per point, from 0 to 10000.");
+        }
+
         foreach (var (role, cap) in p.Adjustments.CapByRole.Where(e => e.Value < 0 || !KnownRoles.Contains(e.Key)))
         {
             fail($"adjustments.capByRole.{role}", "roles are admin, marketing, store_manager, cashier and auditor; caps are not negative.");

@@ -45,7 +45,17 @@ public static class ProgramsApi
             .WithName("PublishProgramVersion")
             .WithSummary("Publish a draft: it is the program's rules from its effective date (today or later once a version is in force).")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+
+        MapSimulation(g);
     }
+
+    private static void MapSimulation(RouteGroupBuilder g) =>
+        g.MapPost("/{version:int}/simulate", async (long programId, int version, SimulationRequest request, SimulateProgram simulate, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await simulate.RunAsync(programId, version, request, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.ProgramsManage)
+            .WithName("SimulateProgramVersion")
+            .WithSummary("Run a version (usually a draft) over the stored sales of a period beside the rules in force: discount cost, points issued, tier distribution, liability. Changes nothing.")
+            .ProducesProblem(400).ProducesProblem(404);
 
     private static async Task<string> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {

@@ -94,6 +94,7 @@ public static class PatronHost
         services.AddScoped<DemoSeeder>();
         services.AddSingleton<ProgramRules.PublishedCache>();
         services.AddScoped<ProgramRules>();
+        services.AddScoped<SimulateProgram>();
         services.AddScoped<MemberLedger>();
         services.AddScoped<EarningEffects>();
         services.AddScoped<CommitSale>();
