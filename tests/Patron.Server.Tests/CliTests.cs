@@ -35,6 +35,14 @@ public sealed class CliTests : IDisposable
             Assert.Equal(3, await db.Stores.CountAsync(TestContext.Current.CancellationToken));
             Assert.Equal(5, await db.Staff.Select(s => s.Role).Distinct().CountAsync(TestContext.Current.CancellationToken));
             Assert.Equal(200, await db.Members.Select(m => m.Mobile).Distinct().CountAsync(TestContext.Current.CancellationToken));
+
+            // The demo runs the P1 reference program, with a week of purchases that earned points.
+            var version = await db.ProgramVersions.SingleAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(Patron.Domain.Programs.ProgramVersionStatus.Published, version.Status);
+            Assert.True(await db.Sales.CountAsync(TestContext.Current.CancellationToken) > 100);
+            var ledger = await db.PointsEntries.SumAsync(e => e.Points, TestContext.Current.CancellationToken);
+            Assert.True(ledger > 0);
+            Assert.Equal(ledger, await db.MemberAccounts.SumAsync(a => a.Balance, TestContext.Current.CancellationToken));
         }
 
         var (again, againOutput) = await RunAsync("seed-demo", "--data", _dataDir);

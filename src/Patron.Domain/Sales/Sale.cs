@@ -113,7 +113,8 @@ public sealed class Sale
             throw new DomainException(new DomainError("return.no_lines", "Name at least one line to return.", "lines"));
         }
 
-        var ret = new Sale(SaleKind.Return, ProgramId, StoreId, MemberId, orderNumber, atUtc, localDate, Id);
+        // Check every line before taking any, so a refused return leaves the sale as it was.
+        var lines = new List<(SaleLine Line, int Quantity)>(requested.Count);
         var seen = new HashSet<int>();
         for (var i = 0; i < requested.Count; i++)
         {
@@ -132,8 +133,14 @@ public sealed class Sale
                 throw new DomainException(new DomainError("return.quantity_exceeds", message, $"lines[{i}].quantity"));
             }
 
+            lines.Add((line, quantity));
+        }
+
+        var ret = new Sale(SaleKind.Return, ProgramId, StoreId, MemberId, orderNumber, atUtc, localDate, Id);
+        foreach (var (line, quantity) in lines)
+        {
             var (paid, points, amount, discount) = line.TakeReturn(quantity);
-            ret._lines.Add(new SaleLine(lineNo, line.Sku, line.Name, line.Category, line.Brand, line.FlagList, -quantity, line.UnitPrice, -amount, -discount, -paid, line.DiscountRule, -points));
+            ret._lines.Add(new SaleLine(line.LineNo, line.Sku, line.Name, line.Category, line.Brand, line.FlagList, -quantity, line.UnitPrice, -amount, -discount, -paid, line.DiscountRule, -points));
         }
 
         ret.Amount = ret._lines.Sum(l => l.Amount);

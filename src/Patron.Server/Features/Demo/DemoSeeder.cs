@@ -4,7 +4,9 @@ using Microsoft.EntityFrameworkCore;
 using Patron.Data;
 using Patron.Domain.Members;
 using Patron.Domain.Organisation;
+using Patron.Server.Features.Checkout;
 using Patron.Server.Features.Members;
+using Patron.Server.Features.Programs;
 using Patron.Server.Features.Stores;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Problems;
@@ -13,12 +15,24 @@ using StaffMember = Patron.Domain.Organisation.Staff;
 namespace Patron.Server.Features.Demo;
 
 /// <summary>
-/// A demo chain to try Patron with: one region, one program, three stores, staff of every
-/// role, a POS terminal and 200 members with realistic names, phones and birthdays. The data is
-/// the same on every run (fixed random seed); the passwords are printed, never hidden.
+/// A demo chain to try Patron with: one region, one program running the P1 reference rules,
+/// three stores, staff of every role, a POS terminal and 200 members with realistic names,
+/// phones and birthdays, and a week of purchases. The data is the same on every run (fixed random
+/// seed); the passwords are printed, never hidden.
 /// </summary>
-public sealed class DemoSeeder(PatronDb db, EnrollMember enrol, TerminalAdmin terminals)
+public sealed class DemoSeeder(PatronDb db, EnrollMember enrol, TerminalAdmin terminals, ProgramRules rules, CommitSale checkout, TimeProvider clock)
 {
+    private static readonly (string Sku, string Name, long Price, string Category, string? Flag)[] Catalogue =
+    [
+        ("6901001", "阿莫西林胶囊 0.25g×24粒", 1850, "drug", null),
+        ("6901002", "维生素C片 100片", 1290, "vitamin", null),
+        ("6901003", "板蓝根颗粒 10g×20袋", 2380, "drug", null),
+        ("6901004", "医用外科口罩 50只", 3990, "device", "special_price"),
+        ("6901005", "电子血压计", 19900, "device", null),
+        ("6901006", "钙尔奇 碳酸钙D3片", 8800, "vitamin", null),
+        ("6901007", "创可贴 100片", 990, "first_aid", "special_price"),
+    ];
+
     public const string Password = "patron-demo";
     public const int MemberCount = 200;
 
@@ -78,6 +92,11 @@ public sealed class DemoSeeder(PatronDb db, EnrollMember enrol, TerminalAdmin te
 
         var admin = Caller(staff[0]);
         var terminal = await terminals.CreateAsync(stores[0].Id, new CreateTerminalRequest("朝阳门店 POS 1"), admin, ct);
+        await using (var file = typeof(DemoSeeder).Assembly.GetManifestResourceStream("Patron.Demo.Program.json")!)
+        {
+            var draft = await rules.ImportAsync(program.Id, await new StreamReader(file).ReadToEndAsync(ct), admin, ct);
+            await rules.PublishAsync(program.Id, draft.Version, admin, ct);
+        }
 
         var rng = new Random(2026);
         var enrolled = 0;
@@ -105,8 +124,9 @@ public sealed class DemoSeeder(PatronDb db, EnrollMember enrol, TerminalAdmin te
                 AcquisitionChannels.All[rng.Next(AcquisitionChannels.All.Count)]);
             try
             {
-                await enrol.HandleAsync(request, admin, ct);
+                var member = await enrol.HandleAsync(request, admin, ct);
                 enrolled++;
+                await BuyAsync(member.Id, request.StoreId!.Value, rng, admin, ct);
             }
             catch (ProblemException e) when (e.Status == StatusCodes.Status409Conflict)
             {
@@ -131,6 +151,20 @@ public sealed class DemoSeeder(PatronDb db, EnrollMember enrol, TerminalAdmin te
               {terminal.ApiKey}
 
             """);
+    }
+
+    /// <summary>Up to three purchases over the last six days, under the program's rules.</summary>
+    private async Task BuyAsync(long memberId, long storeId, Random rng, CallerScope admin, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        for (var i = rng.Next(4); i > 0; i--)
+        {
+            var lines = Enumerable.Range(0, rng.Next(1, 4)).Select(_ => Catalogue[rng.Next(Catalogue.Length)]).DistinctBy(c => c.Sku)
+                .Select(c => new SaleLineRequest(c.Sku, rng.Next(1, 3), c.Price, c.Name, c.Category, null, c.Flag is null ? null : [c.Flag]))
+                .ToList();
+            var at = now.AddDays(-rng.Next(0, 6)).AddMinutes(-rng.Next(0, 600));
+            await checkout.HandleAsync(new SaleRequest($"D{memberId:D6}-{i}", lines, storeId, memberId, At: at), admin, ct);
+        }
     }
 
     private static CallerScope Caller(StaffMember admin) =>
