@@ -55,6 +55,8 @@ public sealed class ProgramEngine : Migration
                 spend_year = t.Column<int>(nullable: false),
                 year_spend = t.Column<long>(nullable: false),
                 last_purchase_at = t.Column<DateTime>(nullable: true),
+                tier_base_earned = t.Column<long>(nullable: false),
+                tier_base_spend = t.Column<long>(nullable: false),
                 row_version = t.Column<long>(nullable: false),
             },
             constraints: t =>

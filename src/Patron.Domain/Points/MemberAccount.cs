@@ -49,7 +49,14 @@ public sealed class MemberAccount
     /// <summary>Optimistic concurrency: bumped on every change.</summary>
     public long RowVersion { get; private set; }
 
-    public Tiers.TierCounters Counters => new(CumulativeEarned, CumulativeSpend, LargestPurchase, LargestTopUp);
+    /// <summary>Earned points before the last retention downgrade: tier qualification counts from there.</summary>
+    public long TierBaseEarned { get; private set; }
+
+    /// <summary>Spend before the last retention downgrade.</summary>
+    public long TierBaseSpend { get; private set; }
+
+    /// <summary>What tier qualification looks at: the counters since the last retention downgrade.</summary>
+    public Tiers.TierCounters Counters => new(CumulativeEarned - TierBaseEarned, CumulativeSpend - TierBaseSpend, LargestPurchase, LargestTopUp);
 
     /// <summary>Takes the balance and debt from the account after its entries were made.</summary>
     public void Sync(PointsAccount account)
@@ -81,6 +88,7 @@ public sealed class MemberAccount
     public void CountReturn(long refunded, int saleLocalYear)
     {
         CumulativeSpend = Math.Max(0, CumulativeSpend - refunded);
+        TierBaseSpend = Math.Min(TierBaseSpend, CumulativeSpend);
         if (SpendYear == saleLocalYear)
         {
             YearSpend = Math.Max(0, YearSpend - refunded);
@@ -88,9 +96,27 @@ public sealed class MemberAccount
     }
 
     /// <summary>Counts earned points toward tiers (returns take them back; spending does not).</summary>
-    public void CountEarned(long points) => CumulativeEarned = Math.Max(0, CumulativeEarned + points);
+    public void CountEarned(long points)
+    {
+        CumulativeEarned = Math.Max(0, CumulativeEarned + points);
+        TierBaseEarned = Math.Min(TierBaseEarned, CumulativeEarned);
+    }
 
     public void CountTopUp(long amount) => LargestTopUp = Math.Max(LargestTopUp, amount);
+
+    /// <summary>
+    /// A retention downgrade: the member moves to <paramref name="tier"/> and qualifies again
+    /// only by what they do from now on (cumulative counters start over for tiers, single
+    /// purchase and top-up records are cleared). The cumulative figures themselves are kept.
+    /// </summary>
+    public void Downgrade(string? tier, DateTime atUtc)
+    {
+        TierBaseEarned = CumulativeEarned;
+        TierBaseSpend = CumulativeSpend;
+        LargestPurchase = 0;
+        LargestTopUp = 0;
+        SetTier(tier, atUtc);
+    }
 
     public void SetTier(string? tier, DateTime atUtc)
     {

@@ -106,7 +106,7 @@ public sealed class PointsJobs(PatronDb db, MemberLedger ledger, ProgramRules pr
                 {
                     var m = await ledger.OpenAsync(memberId, null, now, ct);
                     db.TierChanges.Add(new TierChange(memberId, m.Account.Tier, lower, TierChangeReason.Retention, now, null, $"{reached} < {keep.Threshold} in {keep.WindowMonths} months"));
-                    m.Account.SetTier(lower, now);
+                    m.Account.Downgrade(lower, now);
                     return 0;
                 }, ct);
                 moved++;

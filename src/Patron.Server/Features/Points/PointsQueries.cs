@@ -13,6 +13,9 @@ public sealed record PointsLotView(DateTime EarnedAt, DateTime? ExpiresAt, long 
 
 public sealed record TierChangeView(string? From, string? To, string Reason, DateTime At, string? Note);
 
+/// <summary>Where the member stands on a milestone ladder: the counter, the next step (0-based) and the year's resets.</summary>
+public sealed record MilestoneView(string Rule, long Counter, int NextStep, int Year, int Resets);
+
 /// <summary>A member's points as the counter and the member page show them.</summary>
 public sealed record PointsSummary(
     long MemberId,
@@ -28,7 +31,8 @@ public sealed record PointsSummary(
     IReadOnlyList<PointsLotView> Lots,
     IReadOnlyList<PointsEntryView> Entries,
     IReadOnlyList<IssuedCouponView> Coupons,
-    IReadOnlyList<TierChangeView> TierHistory);
+    IReadOnlyList<TierChangeView> TierHistory,
+    IReadOnlyList<MilestoneView> Milestones);
 
 public sealed class PointsQueries(PatronDb db, MemberLedger ledger, ProgramRules programs, TimeProvider clock)
 {
@@ -54,6 +58,7 @@ public sealed class PointsQueries(PatronDb db, MemberLedger ledger, ProgramRules
         var entries = await db.PointsEntries.AsNoTracking().Include(e => e.Lot).Where(e => e.MemberId == memberId)
             .OrderByDescending(e => e.Id).Take(EntriesShown).ToListAsync(ct);
         var coupons = await db.Coupons.AsNoTracking().Where(c => c.MemberId == memberId && c.Status == CouponStatus.Issued).OrderBy(c => c.ExpiresAt).ToListAsync(ct);
+        var milestones = await db.MilestoneProgress.AsNoTracking().Where(p => p.MemberId == memberId).OrderBy(p => p.RuleId).ToListAsync(ct);
         var tiers = await db.TierChanges.AsNoTracking().Where(t => t.MemberId == memberId).OrderByDescending(t => t.Id).Take(50).ToListAsync(ct);
         return new PointsSummary(
             memberId,
@@ -69,6 +74,7 @@ public sealed class PointsQueries(PatronDb db, MemberLedger ledger, ProgramRules
             [.. lots.Where(l => !(l.ExpiresAt <= now)).Select(l => new PointsLotView(l.EarnedAt, l.ExpiresAt, l.Points, l.Remaining))],
             [.. entries.Select(e => new PointsEntryView(e.Id, e.Points, e.Cause.ToString().ToLowerInvariant(), e.At, e.Reference, e.Lot?.ExpiresAt, e.DebtIncurred, e.DebtRepaid))],
             [.. coupons.Select(IssuedCouponView.From)],
-            [.. tiers.Select(t => new TierChangeView(t.FromTier, t.ToTier, t.Reason.ToString().ToLowerInvariant(), t.At, t.Note))]);
+            [.. tiers.Select(t => new TierChangeView(t.FromTier, t.ToTier, t.Reason.ToString().ToLowerInvariant(), t.At, t.Note))],
+            [.. milestones.Select(p => new MilestoneView(p.RuleId, p.Counter, p.NextStep, p.ResetsYear, p.Resets))]);
     }
 }

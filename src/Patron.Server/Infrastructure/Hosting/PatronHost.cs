@@ -102,6 +102,7 @@ public static class PatronHost
         services.AddScoped<Redeem>();
         services.AddScoped<Entitlements>();
         services.AddScoped<AdjustPoints>();
+        services.AddScoped<AwardEventPoints>();
         services.AddScoped<PointsQueries>();
         services.AddScoped<PointsJobs>();
         services.AddHostedService<JobRunner>();

@@ -78,6 +78,9 @@ public sealed record ScenarioStep
 
     public MemberStep? UseEntitlement { get; init; }
 
+    /// <summary>Fixed points for an event (referral, survey …) from the program's eventPoints.</summary>
+    public EventStep? Event { get; init; }
+
     /// <summary>Runs the periodic jobs (expiry, tier retention) at the step's time.</summary>
     public bool RunJobs { get; init; }
 
@@ -175,6 +178,15 @@ public sealed record ApproveStep
     public bool Reject { get; init; }
 }
 
+public sealed record EventStep
+{
+    public required string Member { get; init; }
+
+    public required string Code { get; init; }
+
+    public string Reference { get; init; } = "scenario";
+}
+
 public sealed record SetTierStep
 {
     public required string Member { get; init; }
@@ -226,6 +238,9 @@ public sealed record Expectation
 
     /// <summary>Entitlements the step granted, by code.</summary>
     public IReadOnlyList<string>? EntitlementsGranted { get; init; }
+
+    /// <summary>Times the member completed (and restarted) milestone ladders this year.</summary>
+    public int? MilestoneResets { get; init; }
 
     /// <summary>Status of the adjustment the step made: applied, pending or rejected.</summary>
     public string? Status { get; init; }

@@ -212,6 +212,11 @@ public sealed class ScenarioRunner
                     outcome.Member = u.Member;
                     await sp.GetRequiredService<Entitlements>().UseAsync(Member(u.Member, n), u.Code ?? throw Malformed(n, "useEntitlement.code is required"), _storeId, admin, ct);
                     break;
+                case { Event: { } v }:
+                    title = $"{v.Member} gets points for {v.Code}";
+                    outcome.Member = v.Member;
+                    outcome.Points = await sp.GetRequiredService<AwardEventPoints>().AwardAsync(Member(v.Member, n), v.Code, v.Reference, admin, ct);
+                    break;
                 case { RunJobs: true }:
                     title = "periodic jobs";
                     await sp.GetRequiredService<PointsJobs>().RunAsync(ct);
@@ -221,7 +226,7 @@ public sealed class ScenarioRunner
                     outcome.Member = c.Member;
                     break;
                 default:
-                    throw Malformed(n, "a step needs one of enrol, sale, return, redeem, adjust, approve, setTier, useEntitlement, runJobs, check");
+                    throw Malformed(n, "a step needs one of enrol, sale, return, redeem, adjust, approve, setTier, useEntitlement, event, runJobs, check");
             }
         }
         catch (ProblemException e) when (e.Code != "scenario.malformed")
@@ -291,6 +296,8 @@ public sealed class ScenarioRunner
         Expect("coupons", x.Coupons?.ToString(CultureInfo.InvariantCulture), o.Summary?.Coupons.Count.ToString(CultureInfo.InvariantCulture));
         Expect("entitlementsGranted", x.EntitlementsGranted is null ? null : string.Join(",", x.EntitlementsGranted.Order()), string.Join(",", (o.Entitlements ?? []).Order()));
         Expect("status", x.Status, o.Status);
+        var year = TimeZoneInfo.ConvertTimeFromUtc(_clock.GetUtcNow().UtcDateTime, _zone).Year;
+        Expect("milestoneResets", x.MilestoneResets?.ToString(CultureInfo.InvariantCulture), o.Summary?.Milestones.Where(m => m.Year == year).Sum(m => m.Resets).ToString(CultureInfo.InvariantCulture));
     }
 
     private SaleRequest SaleRequestOf(SaleStep s, long? memberId, int n) => new(
