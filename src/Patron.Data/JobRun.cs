@@ -31,6 +31,9 @@ public sealed class JobRun
     /// <summary>What the run did, in a few words (counts), for operators.</summary>
     public string? Outcome { get; private set; }
 
+    /// <summary>Records progress of a run that did not complete (it is taken over later).</summary>
+    public void Note(string outcome) => Outcome = outcome;
+
     public void Finish(DateTime atUtc, string outcome)
     {
         FinishedAt = atUtc;

@@ -200,7 +200,7 @@ public class LedgerSequenceProperties
                     continue;
                 }
 
-                var ret = sale.Return($"R-{++number}", at, SaleDate, request);
+                var ret = sale.Return($"R-{++number}", 1, at, SaleDate, request);
                 Assert.Equal(SaleKind.Return, ret.Kind);
                 Assert.Equal(request.Count, ret.Lines.Count);
                 Assert.Equal(ret.Lines.Sum(l => l.Points), ret.Points);
@@ -250,18 +250,18 @@ public class LedgerSequenceProperties
         var basket = new List<BasketLine> { new("A", 2, 1000), new("B", 1, 500) };
         var sale = Sale.FromQuote(1, 1, 7, "S-1", Start, SaleDate, basket, PricingEngine.Quote(Program, basket, new PricingMember(null, null), SaleDate));
 
-        Assert.Equal("return.quantity_exceeds", Assert.Throws<DomainException>(() => sale.Return("R-1", Start, SaleDate, [(1, 2), (2, 5)])).Code);
-        Assert.Equal("return.line_repeated", Assert.Throws<DomainException>(() => sale.Return("R-2", Start, SaleDate, [(1, 1), (1, 1)])).Code);
-        Assert.Equal("return.line_unknown", Assert.Throws<DomainException>(() => sale.Return("R-3", Start, SaleDate, [(1, 1), (9, 1)])).Code);
+        Assert.Equal("return.quantity_exceeds", Assert.Throws<DomainException>(() => sale.Return("R-1", 1, Start, SaleDate, [(1, 2), (2, 5)])).Code);
+        Assert.Equal("return.line_repeated", Assert.Throws<DomainException>(() => sale.Return("R-2", 1, Start, SaleDate, [(1, 1), (1, 1)])).Code);
+        Assert.Equal("return.line_unknown", Assert.Throws<DomainException>(() => sale.Return("R-3", 1, Start, SaleDate, [(1, 1), (9, 1)])).Code);
 
         Assert.All(sale.Lines, l => Assert.Equal((0, 0L, 0L), (l.ReturnedQuantity, l.ReturnedPoints, l.ReturnedPaid)));
-        Assert.Equal(-sale.Points, sale.Return("R-4", Start, SaleDate, [(1, 2), (2, 1)]).Points);
+        Assert.Equal(-sale.Points, sale.Return("R-4", 1, Start, SaleDate, [(1, 2), (2, 1)]).Points);
     }
 
     private static void AssertOverReturnRefused(Sale sale, SaleLine line, int quantity, DateTime at)
     {
         var (returned, points, paid) = (line.ReturnedQuantity, line.ReturnedPoints, line.ReturnedPaid);
-        var e = Assert.Throws<DomainException>(() => sale.Return("R-over", at, SaleDate, [(line.LineNo, quantity)]));
+        var e = Assert.Throws<DomainException>(() => sale.Return("R-over", 1, at, SaleDate, [(line.LineNo, quantity)]));
         Assert.Equal("return.quantity_exceeds", e.Code);
         Assert.Equal((returned, points, paid), (line.ReturnedQuantity, line.ReturnedPoints, line.ReturnedPaid));
     }
@@ -311,7 +311,7 @@ public class LedgerSequenceProperties
                 }
 
                 at = at.AddHours(3);
-                var ret = sale.Return($"R-{++number}", at, SaleDate, request);
+                var ret = sale.Return($"R-{++number}", 1, at, SaleDate, request);
                 if (ret.Points != 0)
                 {
                     Assert.True(ledger.Spend(-ret.Points, PointsCause.Return, at, allowDebt: true, maxDebt: null), "An unbounded return debit was refused.");

@@ -288,6 +288,117 @@ public abstract class ProgramEngineApiTests(PatronApp app)
         Assert.Equal(HttpStatusCode.Forbidden, (await cashier.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/{version}/simulate", new { })).StatusCode);
     }
 
+    [Fact]
+    public async Task Return_AtAnotherStore_IsRecordedThere_AndARetryAnswersWithTheFirstReturn()
+    {
+        await EnsureProgramAAsync();
+        var member = await EnrolAsync();
+        var order = "X-" + Guid.NewGuid().ToString("N")[..10];
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson("/api/checkout/sales", new { orderNumber = order, memberId = member, lines = new[] { new { sku = "X", quantity = 2, unitPrice = 5000 } } })).StatusCode);
+        var a2 = app.TerminalClient(app.Org.TerminalA2);
+        var request = new { orderNumber = order, originalStoreId = app.Org.StoreA1, returnNumber = "RET-1", lines = new[] { new { line = 1, quantity = 1 } } };
+
+        var first = await (await a2.PostJson("/api/checkout/returns", request)).ReadJson();
+        var retry = await a2.PostJson("/api/checkout/returns", request);
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        var again = await retry.ReadJson();
+        Assert.Equal(first.GetProperty("saleId").GetInt64(), again.GetProperty("saleId").GetInt64());
+        Assert.True(again.GetProperty("replayed").GetBoolean());
+        Assert.Equal(app.Org.StoreA2, first.GetProperty("storeId").GetInt64());
+        Assert.Equal(-50, first.GetProperty("points").GetInt64());
+        Assert.Equal(1, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member && s.Kind == Domain.Sales.SaleKind.Return)));
+        await AssertLedgerBalancedAsync(member);
+    }
+
+    [Fact]
+    public async Task ConcurrentReturns_OfOneNonMemberSale_OnlyOneTakesTheGoodsBack()
+    {
+        await EnsureProgramAAsync();
+        var order = "N-" + Guid.NewGuid().ToString("N")[..10];
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson("/api/checkout/sales", new { orderNumber = order, lines = new[] { new { sku = "X", quantity = 1, unitPrice = 5000 } } })).StatusCode);
+
+        var returns = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => _a1.PostJson("/api/checkout/returns", new { orderNumber = order })));
+
+        Assert.Equal(1, returns.Count(r => r.StatusCode == HttpStatusCode.OK));
+        foreach (var refused in returns.Where(r => r.StatusCode != HttpStatusCode.OK))
+        {
+            await AssertProblem(refused, HttpStatusCode.UnprocessableEntity, "return.nothing_left");
+        }
+
+        var saleId = await app.WithDbAsync(db => db.Sales.Where(s => s.OrderNumber == order && s.Kind == Domain.Sales.SaleKind.Sale).Select(s => s.Id).SingleAsync());
+        Assert.Equal(1, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.OriginalSaleId == saleId)));
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_RetriedWrites_ChangeNothing_AndAReusedKeyIsAConflict()
+    {
+        await EnsureProgramAAsync();
+        var member = await EnrolAsync();
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson("/api/checkout/sales", new { orderNumber = $"K-{member}", memberId = member, lines = new[] { new { sku = "X", quantity = 1, unitPrice = 120_000 } } })).StatusCode);
+        var key = Guid.NewGuid().ToString();
+
+        var redemptions = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Keyed($"/api/members/{member}/redemptions", key, new { item = "c5" })));
+        Assert.All(redemptions, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var ids = await Task.WhenAll(redemptions.Select(async r => (await r.ReadJson()).GetProperty("redemptionId").GetInt64()));
+        Assert.Single(ids.Distinct());
+        Assert.Equal(4, redemptions.Count(r => r.Headers.TryGetValues("Idempotency-Replayed", out _)));
+        Assert.Equal(700, (await (await _a1.Get($"/api/members/{member}/points")).ReadJson()).GetProperty("balance").GetInt64());
+
+        await AssertProblem(await Keyed($"/api/members/{member}/redemptions", key, new { item = "other" }), HttpStatusCode.Conflict, "idempotency.key_reused");
+        await AssertProblem(await Keyed($"/api/members/{member}/redemptions", new string('k', 101), new { item = "c5" }), HttpStatusCode.BadRequest, "validation.failed", ("Idempotency-Key", "idempotency.key_invalid"));
+
+        // The same key from another terminal is another request.
+        var a2 = app.TerminalClient(app.Org.TerminalA2);
+        using var other = new HttpRequestMessage(HttpMethod.Post, $"/api/members/{member}/redemptions") { Content = JsonContent(new { item = "c5" }) };
+        other.Headers.Add("Idempotency-Key", key);
+        Assert.Equal(HttpStatusCode.OK, (await a2.SendRequest(other)).StatusCode);
+        Assert.Equal(200, (await (await _a1.Get($"/api/members/{member}/points")).ReadJson()).GetProperty("balance").GetInt64());
+        await AssertLedgerBalancedAsync(member);
+    }
+
+    [Fact]
+    public async Task Identify_ByPhoneCardOrQrToken_ShowsTierPointsAndCoupons_AndRefusesStaleOrForeignCodes()
+    {
+        await EnsureProgramAAsync();
+        var phone = PatronApp.NewPhone();
+        var enrolled = await (await _a1.PostJson("/api/members", new { name = "周杰", mobile = phone })).ReadJson();
+        var member = enrolled.GetProperty("id").GetInt64();
+        var card = enrolled.GetProperty("cards")[0].GetProperty("number").GetString();
+        await _a1.PostJson("/api/checkout/sales", new { orderNumber = $"I-{member}", memberId = member, lines = new[] { new { sku = "X", quantity = 1, unitPrice = 60_000 } } });
+        await _a1.PostJson($"/api/members/{member}/redemptions", new { item = "c5" });
+
+        var byPhone = await (await _a1.PostJson("/api/checkout/identify", new { phone })).ReadJson();
+        Assert.Equal(member, byPhone.GetProperty("member").GetProperty("id").GetInt64());
+        Assert.DoesNotContain(phone, byPhone.GetProperty("member").GetProperty("mobile").GetString());
+        Assert.Equal(100, byPhone.GetProperty("points").GetInt64());
+        Assert.Equal("standard", byPhone.GetProperty("tier").GetProperty("code").GetString());
+        Assert.Equal(500, Assert.Single(byPhone.GetProperty("coupons").EnumerateArray()).GetProperty("value").GetInt64());
+        Assert.True(byPhone.GetProperty("card").GetProperty("usable").GetBoolean());
+
+        var byCard = await (await _a1.PostJson("/api/checkout/identify", new { cardNumber = card })).ReadJson();
+        Assert.Equal(card, byCard.GetProperty("card").GetProperty("number").GetString());
+
+        var token = app.Services.GetRequiredService<Features.Checkout.MemberQrTokens>().Issue(member).Token;
+        var byToken = await (await _a1.PostJson("/api/checkout/identify", new { qrToken = token })).ReadJson();
+        Assert.Equal(member, byToken.GetProperty("member").GetProperty("id").GetInt64());
+        await AssertProblem(await app.TerminalClient(app.Org.TerminalB1).PostJson("/api/checkout/identify", new { qrToken = token }), HttpStatusCode.NotFound, "member.not_found");
+        await AssertProblem(await _a1.PostJson("/api/checkout/identify", new { qrToken = token[..^4] + "AAAA" }), HttpStatusCode.BadRequest, "validation.failed", ("qrToken", "qr.invalid"));
+        await AssertProblem(await _a1.PostJson("/api/checkout/identify", new { qrToken = token, phone }), HttpStatusCode.BadRequest, "validation.failed");
+
+        app.Clock.Advance(TimeSpan.FromMinutes(2));
+        await AssertProblem(await _a1.PostJson("/api/checkout/identify", new { qrToken = token }), HttpStatusCode.UnprocessableEntity, "qr.expired");
+    }
+
+    private async Task<HttpResponseMessage> Keyed(string url, string key, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        return await _a1.SendRequest(request);
+    }
+
+    private static StringContent JsonContent(object body) =>
+        new(JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
+
     private async Task EnsureProgramAAsync()
     {
         if (await app.WithDbAsync(db => db.ProgramVersions.AnyAsync(v => v.ProgramId == app.Org.ProgramA)))

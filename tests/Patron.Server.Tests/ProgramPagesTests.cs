@@ -72,7 +72,12 @@ public abstract class ProgramPagesTests(PatronApp app)
 
         var manager = await SignInManagerOfB1Async();
         var bad = await manager.PostFormAsync($"/members/{member}?handler=Adjust", new() { ["AdjustPoints"] = "50", ["AdjustReason"] = "" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("text/html", bad.Content.Headers.ContentType?.MediaType);
         Assert.Contains("请填写原因", await bad.ReadText());
+        var overCap = await manager.PostFormAsync($"/members/{member}?handler=Adjust", new() { ["AdjustPoints"] = "501", ["AdjustReason"] = "补录" });
+        Assert.Equal("text/html", overCap.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("超过您的角色单次调整上限", await overCap.ReadText());
         var ok = await manager.PostFormAsync($"/members/{member}?handler=Adjust", new() { ["AdjustPoints"] = "50", ["AdjustReason"] = "补录小票" });
         Assert.Equal(HttpStatusCode.Redirect, ok.StatusCode);
         var after = await manager.GetPageAsync($"/members/{member}");

@@ -172,6 +172,18 @@ internal sealed class PointsAdjustmentConfiguration : IEntityTypeConfiguration<P
     }
 }
 
+internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<IdempotencyRecord>
+{
+    public void Configure(EntityTypeBuilder<IdempotencyRecord> b)
+    {
+        b.ToTable("idempotency_keys");
+        b.HasKey(x => new { x.ActorKind, x.ActorId, x.Key });
+        b.Property(x => x.Key).HasMaxLength(IdempotencyRecord.KeyMaxLength);
+        b.Property(x => x.RequestHash).HasMaxLength(64);
+        b.HasIndex(x => x.CreatedAt);
+    }
+}
+
 internal sealed class JobRunConfiguration : IEntityTypeConfiguration<JobRun>
 {
     public void Configure(EntityTypeBuilder<JobRun> b)

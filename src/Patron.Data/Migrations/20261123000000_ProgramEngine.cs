@@ -10,7 +10,7 @@ public sealed class ProgramEngine : Migration
 {
     private static readonly string[] Tables =
     [
-        "job_runs", "points_adjustments", "tier_changes", "milestone_progress", "entitlements", "redemptions", "coupons",
+        "idempotency_keys", "job_runs", "points_adjustments", "tier_changes", "milestone_progress", "entitlements", "redemptions", "coupons",
         "sale_lines", "sales", "points_entries", "points_lots", "member_accounts", "program_versions",
     ];
 
@@ -226,6 +226,7 @@ public sealed class ProgramEngine : Migration
                 used_at = t.Column<DateTime>(nullable: true),
                 used_store_id = t.Column<long>(nullable: true),
                 used_by_staff_id = t.Column<long>(nullable: true),
+                revoked_at = t.Column<DateTime>(nullable: true),
             },
             constraints: t =>
             {
@@ -304,6 +305,20 @@ public sealed class ProgramEngine : Migration
             },
             constraints: t => t.PrimaryKey("PK_job_runs", x => new { x.job, x.period }));
 
+        m.CreateTable(
+            name: "idempotency_keys",
+            columns: t => new
+            {
+                actor_kind = t.Column<int>(nullable: false),
+                actor_id = t.Column<long>(nullable: false),
+                key = t.Column<string>(maxLength: 100, nullable: false),
+                request_hash = t.Column<string>(maxLength: 64, nullable: false),
+                response = t.Column<string>(nullable: false),
+                created_at = t.Column<DateTime>(nullable: false),
+            },
+            constraints: t => t.PrimaryKey("PK_idempotency_keys", x => new { x.actor_kind, x.actor_id, x.key }));
+
+        m.CreateIndex("IX_idempotency_keys_created_at", "idempotency_keys", "created_at");
         m.CreateIndex("IX_program_versions_program_id_version", "program_versions", ["program_id", "version"], unique: true);
         m.CreateIndex("IX_member_accounts_program_id_tier", "member_accounts", ["program_id", "tier"]);
         m.CreateIndex("IX_points_lots_member_id_remaining", "points_lots", ["member_id", "remaining"]);

@@ -69,14 +69,19 @@ public sealed class MemberAccount
     /// <summary>Counts a purchase in the spend counters.</summary>
     public void CountSpend(long paid, int localYear, DateTime atUtc)
     {
-        if (SpendYear != localYear)
+        if (localYear > SpendYear)
         {
             SpendYear = localYear;
             YearSpend = 0;
         }
 
         CumulativeSpend = Math.Max(0, CumulativeSpend + paid);
-        YearSpend = Math.Max(0, YearSpend + paid);
+        if (localYear == SpendYear)
+        {
+            // A late (offline) sale of an earlier year counts in the totals, not in this year.
+            YearSpend = Math.Max(0, YearSpend + paid);
+        }
+
         if (paid > 0)
         {
             LargestPurchase = Math.Max(LargestPurchase, paid);
@@ -103,6 +108,9 @@ public sealed class MemberAccount
     }
 
     public void CountTopUp(long amount) => LargestTopUp = Math.Max(LargestTopUp, amount);
+
+    /// <summary>After a return: the largest single purchase still standing (recomputed from the sales).</summary>
+    public void CorrectLargestPurchase(long largestStanding) => LargestPurchase = Math.Min(LargestPurchase, Math.Max(0, largestStanding));
 
     /// <summary>
     /// A retention downgrade: the member moves to <paramref name="tier"/> and qualifies again

@@ -34,7 +34,7 @@ public sealed class MilestoneProgress
     /// <summary>Adds to the counter and returns the steps reached, in order (a large amount may pass several).</summary>
     public IReadOnlyList<MilestoneStep> Advance(MilestoneRule rule, long amount, int localYear)
     {
-        if (ResetsYear != localYear)
+        if (localYear > ResetsYear)
         {
             ResetsYear = localYear;
             Resets = 0;
@@ -55,10 +55,19 @@ public sealed class MilestoneProgress
             {
                 Counter -= rule.Steps[^1].Threshold;
                 NextStep = 0;
-                Resets++;
+                if (localYear == ResetsYear)
+                {
+                    Resets++;
+                }
             }
         }
 
         return reached;
     }
+
+    /// <summary>
+    /// A return takes its amount off the counter (never below zero). Rewards already given stay
+    /// given, and the steps passed stay passed: buying again only moves the counter back up.
+    /// </summary>
+    public void Retreat(long amount) => Counter = Math.Max(0, Counter - Math.Max(0, amount));
 }

@@ -103,6 +103,19 @@ public sealed class Entitlement
 
     public long? UsedByStaffId { get; private set; }
 
+    /// <summary>Set when a return took the year's spending back below the threshold before it was used.</summary>
+    public DateTime? RevokedAt { get; private set; }
+
+    public bool IsUsable(DateTime atUtc) => UsedAt is null && RevokedAt is null && atUtc < ExpiresAt;
+
+    public void Revoke(DateTime atUtc)
+    {
+        if (UsedAt is null)
+        {
+            RevokedAt ??= atUtc;
+        }
+    }
+
     public void Use(DateTime atUtc, long storeId, long? staffId)
     {
         if (UsedAt is not null)
@@ -110,7 +123,7 @@ public sealed class Entitlement
             throw new DomainException(new DomainError("entitlement.used", $"{Name} has already been used."));
         }
 
-        if (atUtc >= ExpiresAt)
+        if (atUtc >= ExpiresAt || RevokedAt is not null)
         {
             throw new DomainException(new DomainError("entitlement.expired", $"{Name} expired."));
         }

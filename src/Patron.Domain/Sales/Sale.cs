@@ -101,7 +101,8 @@ public sealed class Sale
     /// of what was paid and of the points it earned, pro rata by quantity, with the last unit
     /// taking whatever is left so that returning a whole line reverses it exactly.
     /// </summary>
-    public Sale Return(string orderNumber, DateTime atUtc, DateOnly localDate, IReadOnlyList<(int LineNo, int Quantity)> requested)
+    /// <param name="storeId">The store that takes the goods back (it may differ from the store of sale).</param>
+    public Sale Return(string orderNumber, long storeId, DateTime atUtc, DateOnly localDate, IReadOnlyList<(int LineNo, int Quantity)> requested)
     {
         if (Kind != SaleKind.Sale)
         {
@@ -136,7 +137,12 @@ public sealed class Sale
             lines.Add((line, quantity));
         }
 
-        var ret = new Sale(SaleKind.Return, ProgramId, StoreId, MemberId, orderNumber, atUtc, localDate, Id);
+        if (atUtc < At)
+        {
+            throw new DomainException(new DomainError("return.before_sale", "A return cannot be dated before its sale.", "at"));
+        }
+
+        var ret = new Sale(SaleKind.Return, ProgramId, storeId, MemberId, orderNumber, atUtc, localDate, Id);
         foreach (var (line, quantity) in lines)
         {
             var (paid, points, amount, discount) = line.TakeReturn(quantity);

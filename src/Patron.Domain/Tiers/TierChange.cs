@@ -6,6 +6,9 @@ public enum TierChangeReason
     Qualified = 1,
     Manual = 2,
     Retention = 3,
+
+    /// <summary>A return took the counters below the tier's qualification.</summary>
+    Return = 4,
 }
 
 /// <summary>One line of a member's tier history.</summary>

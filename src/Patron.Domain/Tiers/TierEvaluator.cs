@@ -56,6 +56,30 @@ public static class TierEvaluator
         return program.Tiers[best].Code;
     }
 
+    /// <summary>
+    /// The tier after a return: a tier reached by qualification is kept only while the counters
+    /// still reach it; otherwise the member holds the highest lower tier they reach. Returns
+    /// never promote, and never touch a tier head office granted.
+    /// </summary>
+    public static string? AfterReturn(ProgramDefinition program, string? current, TierCounters counters)
+    {
+        var rank = current is null ? -1 : IndexOf(program, current);
+        if (rank <= 0 || program.Tiers[rank].Qualification.Kind == TierQualificationKind.Manual)
+        {
+            return current;
+        }
+
+        for (var i = rank; i > 0; i--)
+        {
+            if (program.Tiers[i].Qualification.Kind != TierQualificationKind.Manual && Qualifies(program.Tiers[i], counters))
+            {
+                return program.Tiers[i].Code;
+            }
+        }
+
+        return program.Tiers[0].Code;
+    }
+
     private static int IndexOf(ProgramDefinition program, string code)
     {
         for (var i = 0; i < program.Tiers.Count; i++)

@@ -83,12 +83,24 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                     earns = rules.Enrolment.QualifyingPurchaseEarns;
                 }
 
-                if (memberId is not { } id || !earns)
+                if (memberId is not { } id)
                 {
                     var quoteAnonymous = PricingEngine.Quote(rules, basket, null, localDate, payments);
-                    var anonymous = Record(store, memberId, order, atUtc, localDate, basket, quoteAnonymous, hash, caller);
+                    var anonymous = Record(store, null, order, atUtc, localDate, basket, quoteAnonymous, hash, caller);
                     await db.SaveChangesAsync(ct);
                     return SaleResult.From(anonymous, null, null, null, null);
+                }
+
+                if (!earns)
+                {
+                    // The qualifying purchase of a new member, priced and earning as a non-member's
+                    // under the program's policy, but theirs: it counts in their spending.
+                    var joined = await ledger.OpenAsync(id, caller, atUtc, ct, localDate);
+                    var plain = Record(store, id, order, atUtc, localDate, basket, PricingEngine.Quote(rules, basket, null, localDate, payments), hash, caller);
+                    await db.SaveChangesAsync(ct);
+                    joined.Account.CountSpend(plain.Paid, joined.LocalDate(atUtc).Year, atUtc);
+                    ledger.Stage(joined, plain.Id, caller.StaffId);
+                    return SaleResult.From(plain, joined.Points.Balance, joined.Points.Debt, joined.Account.Tier, null);
                 }
 
                 var m = await ledger.OpenAsync(id, caller, atUtc, ct, localDate);
@@ -109,7 +121,7 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                 return SaleResult.From(sale, m.Points.Balance, m.Points.Debt, m.Account.Tier, fx);
             }, ct);
         }
-        catch (DbUpdateException e) when (IsOrderTaken(e))
+        catch (DbUpdateException e) when (IsOrderTaken(e) && db.Database.CurrentTransaction is null)
         {
             // The same order number was committed concurrently: answer as a retry would.
             db.ChangeTracker.Clear();

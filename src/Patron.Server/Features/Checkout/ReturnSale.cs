@@ -35,7 +35,7 @@ public sealed record ReturnRequest(
 /// already spent become points debt where the program allows it; otherwise the return is
 /// refused and the store settles another way.
 /// </summary>
-public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules programs, MemberLedger ledger, AuditLog audit)
+public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules programs, MemberLedger ledger, EarningEffects effects, AuditLog audit)
 {
     public async Task<SaleResult> HandleAsync(ReturnRequest r, CallerScope caller, CancellationToken ct)
     {
@@ -63,13 +63,15 @@ public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules pr
                     throw Problem.NotFound("sale.not_found", "No sale with this order number at this store.");
                 }
 
-                // Lock the member first, then read the sale: concurrent returns of one sale queue here.
+                // Lock the member, then the sale row (a guarded update takes the row lock on
+                // PostgreSQL, the write lock on SQLite): concurrent returns of one sale queue here.
                 var m = probe.MemberId is { } memberId ? await ledger.OpenAsync(memberId, caller, atUtc, ct, localDate) : null;
+                await db.Database.ExecuteSqlAsync($"UPDATE sales SET paid = paid WHERE id = {probe.Id}", ct);
                 var sale = await db.Sales.Include(s => s.Lines).FirstAsync(s => s.Id == probe.Id, ct);
                 CheckWindow(rules.Returns, sale, store.TimeZone, atUtc, localDate);
                 var requested = Requested(r.Lines, sale, rules.Returns.NotReturnable);
                 var count = await db.Sales.CountAsync(s => s.OriginalSaleId == sale.Id, ct);
-                var ret = sale.Return(returnNumber ?? $"{order}-R{count + 1}", atUtc, localDate, requested);
+                var ret = sale.Return(returnNumber ?? $"{order}-R{count + 1}", store.Id, atUtc, localDate, requested);
                 ret.RequestHash = hash;
                 ret.StaffId = caller.StaffId;
                 ret.TerminalId = caller.TerminalId;
@@ -77,6 +79,7 @@ public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules pr
                 await db.SaveChangesAsync(ct);
                 if (m is null)
                 {
+                    audit.Record(caller, "sale.returned", store.Id, null, "sale", ret.Id, new { order, ret = ret.OrderNumber, refund = -ret.Paid });
                     return SaleResult.From(ret, null, null, null, null);
                 }
 
@@ -97,13 +100,14 @@ public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules pr
                     m.Account.CountEarned(-reverse);
                 }
 
-                m.Account.CountReturn(-ret.Paid, sale.LocalDate.Year);
+                m.Account.CountReturn(-ret.Paid, m.LocalDate(sale.At).Year);
+                await effects.ReverseAsync(m, ret, sale.At, atUtc, ct);
                 ledger.Stage(m, ret.Id, caller.StaffId);
                 audit.Record(caller, "sale.returned", store.Id, m.Member.Id, "sale", ret.Id, new { order, ret = ret.OrderNumber, refund = -ret.Paid, points = ret.Points });
                 return SaleResult.From(ret, m.Points.Balance, m.Points.Debt, m.Account.Tier, null);
             }, ct);
         }
-        catch (DbUpdateException) when (returnNumber is not null)
+        catch (DbUpdateException) when (returnNumber is not null && db.Database.CurrentTransaction is null)
         {
             db.ChangeTracker.Clear();
             var first = await checkout.ReplayAsync(store.Id, SaleKind.Return, returnNumber, hash, ct);

@@ -53,6 +53,12 @@ public sealed class DetailModel(FindMembers find, PointsQueries points, AdjustPo
         {
             ModelState.AddProblem(p, l, "Adjust");
         }
+        catch (Domain.Common.DomainException d)
+        {
+            ModelState.AddProblem(Problem.FromDomain(d), l, "Adjust");
+        }
+
+        Response.StatusCode = StatusCodes.Status400BadRequest;
 
         return Page();
     }

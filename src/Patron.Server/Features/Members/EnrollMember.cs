@@ -147,12 +147,13 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e)
         {
             // A concurrent enrolment took the phone, ID number or card first.
             if (tx is null)
             {
-                throw;
+                // Inside the caller's transaction (aborted on PostgreSQL): name the conflict from the index.
+                throw UniqueConflict(e) ?? (Exception)e;
             }
 
             await tx.RollbackAsync(ct);
@@ -169,6 +170,23 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
         }
 
         return MemberView.From(member, store.Name);
+    }
+
+    private static ProblemException? UniqueConflict(DbUpdateException e)
+    {
+        var text = e.InnerException switch
+        {
+            Npgsql.PostgresException pg => pg.ConstraintName ?? "",
+            { } inner => inner.Message,
+            null => "",
+        };
+        return text switch
+        {
+            _ when text.Contains("mobile", StringComparison.Ordinal) => Problem.Conflict("member.phone_taken", "A member with this mobile number already exists in this program.", "mobile"),
+            _ when text.Contains("id_number_hash", StringComparison.Ordinal) => Problem.Conflict("member.id_number_taken", "A member with this ID number already exists in this program.", "idNumber"),
+            _ when text.Contains("cards", StringComparison.Ordinal) && text.Contains("number", StringComparison.Ordinal) => Problem.Conflict("card.number_taken", "This card number is already issued.", "cardNumber"),
+            _ => null,
+        };
     }
 
     private async Task EnsureUniqueAsync(long programId, string mobile, string? idHash, string? cardNumber, CancellationToken ct)

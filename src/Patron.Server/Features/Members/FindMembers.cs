@@ -140,9 +140,11 @@ public sealed class FindMembers(PatronDb db, PersonalDataProtector protector)
             .ToDictionaryAsync(x => x.StoreId, x => x.Count, ct);
 
     /// <summary>One member's file, for those who may browse the store the member enrolled at.</summary>
-    public async Task<MemberView> GetAsync(long id, CallerScope caller, CancellationToken ct)
+    /// <summary>One member: of the caller's own stores, or (identified at the counter) of any store of the caller's programs.</summary>
+    public async Task<MemberView> GetAsync(long id, CallerScope caller, CancellationToken ct, bool anyStoreOfProgram = false)
     {
-        var found = await ToViewsAsync(BrowsableMembers(caller, null).Where(m => m.Id == id), ct);
+        var scope = anyStoreOfProgram ? VisibleMembers(caller) : BrowsableMembers(caller, null);
+        var found = await ToViewsAsync(scope.Where(m => m.Id == id), ct);
         return found.Count == 1 ? found[0] : throw Problem.NotFound("member.not_found", "No such member in your stores.");
     }
 

@@ -91,6 +91,44 @@ public sealed class EarningEffects(PatronDb db)
         return new EffectsView(tierBefore, m.Account.Tier, [.. coupons.Select(IssuedCouponView.From)], granted, milestonePoints);
     }
 
+    /// <summary>
+    /// What a return undoes beyond its points: milestone counters go back (rewards given stay
+    /// given), entitlements of the sale's year not yet used are revoked when the year's spending
+    /// falls below their threshold, the largest purchase is recomputed, and a tier reached by
+    /// qualification is lowered when the counters no longer reach it.
+    /// </summary>
+    public async Task ReverseAsync(LockedMember m, Patron.Domain.Sales.Sale ret, DateTime saleAtUtc, DateTime atUtc, CancellationToken ct)
+    {
+        var memberId = m.Member.Id;
+        foreach (var rule in m.Rules.Milestones)
+        {
+            var amount = rule.Counter == MilestoneCounter.EarnedPoints ? -ret.Points : -ret.Paid;
+            var progress = await db.MilestoneProgress.FirstOrDefaultAsync(p => p.MemberId == memberId && p.RuleId == rule.Id, ct);
+            progress?.Retreat(amount);
+        }
+
+        var saleYear = m.LocalDate(saleAtUtc).Year;
+        if (m.Account.SpendYear == saleYear)
+        {
+            var below = m.Rules.Entitlements.Where(r => m.Account.YearSpend < r.AnnualSpend).Select(r => r.Code).ToList();
+            var revoked = await db.Entitlements.Where(e => e.MemberId == memberId && e.Year == saleYear && below.Contains(e.Code) && e.UsedAt == null && e.RevokedAt == null).ToListAsync(ct);
+            revoked.ForEach(e => e.Revoke(atUtc));
+        }
+
+        var sales = await db.Sales.AsNoTracking().Where(s => s.MemberId == memberId && s.Kind == Patron.Domain.Sales.SaleKind.Sale).Select(s => new { s.Id, s.Paid }).ToListAsync(ct);
+        var returned = await db.Sales.AsNoTracking().Where(s => s.MemberId == memberId && s.Kind == Patron.Domain.Sales.SaleKind.Return)
+            .GroupBy(s => s.OriginalSaleId).Select(g => new { Id = g.Key, Paid = g.Sum(s => s.Paid) }).ToListAsync(ct);
+        var back = returned.Where(r => r.Id != null).ToDictionary(r => r.Id!.Value, r => r.Paid);
+        m.Account.CorrectLargestPurchase(sales.Count == 0 ? 0 : sales.Max(s => s.Paid + back.GetValueOrDefault(s.Id)));
+
+        var lower = TierEvaluator.AfterReturn(m.Rules, m.Account.Tier, m.Account.Counters);
+        if (lower != m.Account.Tier)
+        {
+            db.TierChanges.Add(new TierChange(memberId, m.Account.Tier, lower, TierChangeReason.Return, atUtc, null, ret.OrderNumber));
+            m.Account.SetTier(lower, atUtc);
+        }
+    }
+
     /// <summary>Moves the member up when the counters now reach a higher tier; "reset points" tiers clear the balance.</summary>
     public void Promote(LockedMember m, DateTime atUtc)
     {

@@ -1,5 +1,8 @@
+using Microsoft.AspNetCore.Mvc;
+using Patron.Server.Features.Checkout;
 using Patron.Server.Features.Rewards;
 using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Data;
 
 namespace Patron.Server.Features.Points;
 
@@ -15,8 +18,11 @@ public static class PointsApi
             .WithSummary("Balance, debt, tier, points expiring soon, open lots, the latest ledger entries, coupons held and tier history.")
             .ProducesProblem(404);
 
-        m.MapPost("/points/adjustments", async (long memberId, AdjustPointsRequest request, AdjustPoints adjust, HttpContext http, CancellationToken ct) =>
-                TypedResults.Ok(await adjust.RequestAsync(memberId, request, CallerScope.From(http.User), ct)))
+        m.MapPost("/points/adjustments", async (long memberId, AdjustPointsRequest request, [FromHeader(Name = Idempotency.Header)] string? key, AdjustPoints adjust, Idempotency idempotency, HttpContext http, CancellationToken ct) =>
+            {
+                var caller = CallerScope.From(http.User);
+                return TypedResults.Ok(CheckoutApi.Mark(http, await idempotency.RunAsync(caller, key, new { op = "adjust", memberId, request }, ct => adjust.RequestAsync(memberId, request, caller, ct), ct)));
+            })
             .RequireAuthorization(Permissions.PointsAdjust)
             .WithName("AdjustPoints")
             .WithSummary("Add (positive) or remove (negative) points with a reason; above the program's threshold it waits for a second approver (status pending).")
@@ -30,8 +36,11 @@ public static class PointsApi
             .WithSummary("Grant a tier by head office's decision (recorded in the tier history with the reason).")
             .ProducesProblem(400).ProducesProblem(404);
 
-        m.MapPost("/redemptions", async (long memberId, RedeemRequest request, Redeem redeem, HttpContext http, CancellationToken ct) =>
-                TypedResults.Ok(await redeem.HandleAsync(memberId, request, CallerScope.From(http.User), ct)))
+        m.MapPost("/redemptions", async (long memberId, RedeemRequest request, [FromHeader(Name = Idempotency.Header)] string? key, Redeem redeem, Idempotency idempotency, HttpContext http, CancellationToken ct) =>
+            {
+                var caller = CallerScope.From(http.User);
+                return TypedResults.Ok(CheckoutApi.Mark(http, await idempotency.RunAsync(caller, key, new { op = "redeem", memberId, request }, ct => redeem.HandleAsync(memberId, request, caller, ct), ct)));
+            })
             .RequireAuthorization(Permissions.Checkout)
             .WithName("RedeemPoints")
             .WithSummary("Exchange points for an item of the redemption table.")
@@ -43,8 +52,11 @@ public static class PointsApi
             .WithName("ListEntitlements")
             .WithSummary("The member's entitlements (services granted by the program), used or not.");
 
-        m.MapPost("/entitlements/{code}/use", async (long memberId, string code, long? storeId, Entitlements e, HttpContext http, CancellationToken ct) =>
-                TypedResults.Ok(await e.UseAsync(memberId, code, storeId, CallerScope.From(http.User), ct)))
+        m.MapPost("/entitlements/{code}/use", async (long memberId, string code, long? storeId, [FromHeader(Name = Idempotency.Header)] string? key, Entitlements e, Idempotency idempotency, HttpContext http, CancellationToken ct) =>
+            {
+                var caller = CallerScope.From(http.User);
+                return TypedResults.Ok(CheckoutApi.Mark(http, await idempotency.RunAsync(caller, key, new { op = "entitlement", memberId, code, storeId }, ct => e.UseAsync(memberId, code, storeId, caller, ct), ct)));
+            })
             .RequireAuthorization(Permissions.Checkout)
             .WithName("UseEntitlement")
             .WithSummary("Mark an entitlement used (once; entitlement.used or entitlement.none otherwise).")

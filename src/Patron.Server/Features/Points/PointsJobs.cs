@@ -17,6 +17,8 @@ namespace Patron.Server.Features.Points;
 /// </summary>
 public sealed class PointsJobs(PatronDb db, MemberLedger ledger, ProgramRules programs, TimeProvider clock)
 {
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromHours(1);
+
     public sealed record Outcome(string Job, string Period, bool Ran, int Members, long Points);
 
     public async Task<IReadOnlyList<Outcome>> RunAsync(CancellationToken ct)
@@ -54,19 +56,29 @@ public sealed class PointsJobs(PatronDb db, MemberLedger ledger, ProgramRules pr
             .Join(db.Members.Where(m => m.ProgramId == programId), l => l.MemberId, m => m.Id, (l, m) => l.MemberId)
             .Distinct().ToListAsync(ct);
         long points = 0;
+        var failed = 0;
         foreach (var memberId in memberIds)
         {
-            points += await Transactions.RunAsync(db, async ct =>
+            try
             {
-                var m = await ledger.OpenAsync(memberId, null, now, ct);
-                var expired = m.Points.Expire(now).Sum(e => -e.Points);
-                ledger.Stage(m);
-                return expired;
-            }, ct);
+                points += await Transactions.RunAsync(db, async ct =>
+                {
+                    var m = await ledger.OpenAsync(memberId, null, now, ct);
+                    var expired = m.Points.Expire(now).Sum(e => -e.Points);
+                    ledger.Stage(m);
+                    return expired;
+                }, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Left for the next run of this period (expiry is idempotent per lot).
+                db.ChangeTracker.Clear();
+                failed++;
+            }
         }
 
-        await FinishAsync(job, period, $"{memberIds.Count} members, {points} points expired", ct);
-        return new Outcome(job, period, true, memberIds.Count, points);
+        await FinishAsync(job, period, $"{memberIds.Count - failed} members, {points} points expired", failed == 0, ct);
+        return new Outcome(job, period, true, memberIds.Count - failed, points);
     }
 
     public async Task<Outcome> RetainTiersAsync(long programId, CancellationToken ct)
@@ -102,27 +114,42 @@ public sealed class PointsJobs(PatronDb db, MemberLedger ledger, ProgramRules pr
                 }
 
                 var lower = rules.Tiers[rank - 1].Code;
-                await Transactions.RunAsync(db, async ct =>
+                moved += await Transactions.RunAsync(db, async ct =>
                 {
                     var m = await ledger.OpenAsync(memberId, null, now, ct);
+                    if (m.Account.Tier != tier.Code || m.Account.TierSince > since)
+                    {
+                        return 0; // changed since it was read (promoted, or set by head office)
+                    }
+
                     db.TierChanges.Add(new TierChange(memberId, m.Account.Tier, lower, TierChangeReason.Retention, now, null, $"{reached} < {keep.Threshold} in {keep.WindowMonths} months"));
                     m.Account.Downgrade(lower, now);
-                    return 0;
+                    return 1;
                 }, ct);
-                moved++;
             }
         }
 
-        await FinishAsync(job, period, $"{moved} members moved down", ct);
+        await FinishAsync(job, period, $"{moved} members moved down", true, ct);
         return new Outcome(job, period, true, moved, 0);
     }
 
     private async Task<string> PeriodAsync(long programId, DateTime now, CancellationToken ct) =>
         DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(now, await programs.ZoneAsync(programId, ct))).ToString("yyyy-MM-dd");
 
-    /// <summary>Inserts the (job, period) row; false when another run already holds it.</summary>
+    /// <summary>
+    /// Inserts the (job, period) row; false when another run holds it. A claim left unfinished
+    /// for <see cref="StaleAfter"/> (its node stopped, or some members failed) is taken over by
+    /// a guarded update, so the period is completed once.
+    /// </summary>
     private async Task<bool> ClaimAsync(string job, string period, DateTime now, CancellationToken ct)
     {
+        var stale = now - StaleAfter;
+        if (await db.JobRuns.AnyAsync(r => r.Job == job && r.Period == period, ct))
+        {
+            return await db.JobRuns.Where(r => r.Job == job && r.Period == period && r.FinishedAt == null && r.StartedAt < stale)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.StartedAt, now), ct) == 1;
+        }
+
         db.JobRuns.Add(new JobRun(job, period, now));
         try
         {
@@ -142,10 +169,18 @@ public sealed class PointsJobs(PatronDb db, MemberLedger ledger, ProgramRules pr
         }
     }
 
-    private async Task FinishAsync(string job, string period, string outcome, CancellationToken ct)
+    private async Task FinishAsync(string job, string period, string outcome, bool complete, CancellationToken ct)
     {
         var run = await db.JobRuns.FirstAsync(r => r.Job == job && r.Period == period, ct);
-        run.Finish(clock.GetUtcNow().UtcDateTime, outcome);
+        if (complete)
+        {
+            run.Finish(clock.GetUtcNow().UtcDateTime, outcome);
+        }
+        else
+        {
+            run.Note(outcome);
+        }
+
         await db.SaveChangesAsync(ct);
     }
 }

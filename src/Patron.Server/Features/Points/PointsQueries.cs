@@ -38,6 +38,13 @@ public sealed class PointsQueries(PatronDb db, MemberLedger ledger, ProgramRules
 {
     public const int EntriesShown = 100;
 
+    /// <summary>The rules in force today for a program, in its own time zone.</summary>
+    public async Task<Domain.Programs.ProgramDefinition> RulesAsync(long programId, CancellationToken ct)
+    {
+        var zone = await programs.ZoneAsync(programId, ct);
+        return await programs.InForceAsync(programId, DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(clock.GetUtcNow().UtcDateTime, zone)), ct);
+    }
+
     public async Task<PointsSummary> GetAsync(long memberId, CallerScope caller, CancellationToken ct)
     {
         var member = await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == memberId, ct);
@@ -47,8 +54,7 @@ public sealed class PointsQueries(PatronDb db, MemberLedger ledger, ProgramRules
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        var zone = await programs.ZoneAsync(member.ProgramId, ct);
-        var rules = await programs.InForceAsync(member.ProgramId, DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(now, zone)), ct);
+        var rules = await RulesAsync(member.ProgramId, ct);
         var (account, soon, horizon) = await ledger.PeekAsync(memberId, rules, ct);
         var lots = await db.PointsLots.AsNoTracking().Where(l => l.MemberId == memberId && l.Remaining > 0).OrderBy(l => l.ExpiresAt).ToListAsync(ct);
 

@@ -79,8 +79,8 @@ public sealed class Redeem(PatronDb db, CommitSale checkout, MemberLedger ledger
             var redemption = new Redemption(m.Member.ProgramId, memberId, store.Id, item.Code, item.Name, item.Points, item.Value, coupon?.Id, atUtc) { StaffId = caller.StaffId };
             db.Redemptions.Add(redemption);
             ledger.Stage(m, null, caller.StaffId);
-            audit.Record(caller, "points.redeemed", store.Id, memberId, "redemption", null, new { item = item.Code, points = item.Points });
             await db.SaveChangesAsync(ct);
+            audit.Record(caller, "points.redeemed", store.Id, memberId, "redemption", redemption.Id, new { item = item.Code, points = item.Points });
             return new RedemptionResult(redemption.Id, item.Code, item.Name, item.Points, m.Points.Balance, coupon is null ? null : IssuedCouponView.From(coupon));
         }, ct);
     }
@@ -105,9 +105,18 @@ public sealed class Entitlements(PatronDb db, CommitSale checkout, AuditLog audi
         return await Transactions.RunAsync(db, async ct =>
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            var e = await db.Entitlements.Where(x => x.MemberId == memberId && x.Code == code && x.ExpiresAt > now)
+            var e = await db.Entitlements.Where(x => x.MemberId == memberId && x.Code == code && x.ExpiresAt > now && x.RevokedAt == null)
                     .OrderByDescending(x => x.Year).FirstOrDefaultAsync(ct)
                 ?? throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "entitlement.none", "The member holds no valid entitlement of this kind.");
+
+            // Guarded update first (it takes the row lock): of two uses at the same moment one wins.
+            var claimed = await db.Database.ExecuteSqlAsync($"UPDATE entitlements SET used_store_id = {store.Id} WHERE id = {e.Id} AND used_at IS NULL", ct);
+            await db.Entry(e).ReloadAsync(ct);
+            if (claimed == 0)
+            {
+                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "entitlement.used", $"{e.Name} has already been used.");
+            }
+
             e.Use(atUtc, store.Id, caller.StaffId);
             audit.Record(caller, "entitlement.used", store.Id, memberId, "entitlement", e.Id, new { code });
             await db.SaveChangesAsync(ct);

@@ -18,6 +18,14 @@ public static class Transactions
 
     public static async Task<T> RunAsync<T>(PatronDb db, Func<CancellationToken, Task<T>> work, CancellationToken ct)
     {
+        if (db.Database.CurrentTransaction is not null)
+        {
+            // Part of a larger unit of work (an idempotent request): the outer owner commits and retries.
+            var inner = await work(ct);
+            await db.SaveChangesAsync(ct);
+            return inner;
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);

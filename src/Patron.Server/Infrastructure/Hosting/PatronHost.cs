@@ -85,6 +85,7 @@ public static class PatronHost
         services.AddPatronAuth();
 
         services.AddScoped<AuditLog>();
+        services.AddScoped<Infrastructure.Data.Idempotency>();
         services.AddScoped<StaffSignIn>();
         services.AddScoped<EnrollMember>();
         services.AddScoped<FindMembers>();
@@ -98,6 +99,8 @@ public static class PatronHost
         services.AddScoped<MemberLedger>();
         services.AddScoped<EarningEffects>();
         services.AddScoped<CommitSale>();
+        services.AddScoped<IdentifyMember>();
+        services.AddSingleton<MemberQrTokens>();
         services.AddScoped<ReturnSale>();
         services.AddScoped<Redeem>();
         services.AddScoped<Entitlements>();
