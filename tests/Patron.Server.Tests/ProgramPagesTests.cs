@@ -20,7 +20,7 @@ public abstract class ProgramPagesTests(PatronApp app)
         var html = await bad.ReadText();
         Assert.Contains("方案文件未导入", html);
         Assert.Contains("earning.amountPerPoint", html);
-        Assert.Equal(0, await app.WithDbAsync(db => db.ProgramVersions.CountAsync()));
+        Assert.Equal(0, await app.WithDbAsync(db => db.ProgramVersions.CountAsync(v => v.ProgramId == app.Org.ProgramA)));
 
         var ok = await admin.PostFormAsync($"/programs?handler=Import&programId={app.Org.ProgramA}", new() { ["ProgramFile"] = ProgramEngineApiTests.ProgramA });
         Assert.Equal(HttpStatusCode.Redirect, ok.StatusCode);
@@ -45,7 +45,7 @@ public abstract class ProgramPagesTests(PatronApp app)
         var refused = await cashier.PostFormAsync($"/programs?handler=Import&programId={app.Org.ProgramA}", new() { ["ProgramFile"] = ProgramEngineApiTests.ProgramA });
         Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
         Assert.StartsWith("/denied", refused.Headers.Location!.PathAndQuery);
-        Assert.Equal(1, await app.WithDbAsync(db => db.ProgramVersions.CountAsync()));
+        Assert.Equal(1, await app.WithDbAsync(db => db.ProgramVersions.CountAsync(v => v.ProgramId == app.Org.ProgramA)));
     }
 
     [Fact]

@@ -15,6 +15,12 @@ public enum PointsCause
     Event = 7,
     Milestone = 8,
     RedemptionCancelled = 9,
+
+    /// <summary>Points used to pay at checkout.</summary>
+    Payment = 10,
+
+    /// <summary>Points paid with, given back by a return.</summary>
+    PaymentRefund = 11,
 }
 
 /// <summary>A credit of points: when earned, when it lapses, and how much of it is left.</summary>

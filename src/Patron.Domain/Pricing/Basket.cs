@@ -16,7 +16,11 @@ public sealed record BasketLine(
 }
 
 /// <summary>A part of the payment by one method (cash, card, medical_insurance, rebate_card …), fen.</summary>
-public sealed record Payment(string Method, long Amount);
+public sealed record Payment(string Method, long Amount)
+{
+    /// <summary>The part paid with points: it never earns points.</summary>
+    public const string Points = "points";
+}
 
 /// <summary>Who is buying, as pricing sees it: their tier and birthday, or nobody.</summary>
 public sealed record PricingMember(string? Tier, DateOnly? Birthday)

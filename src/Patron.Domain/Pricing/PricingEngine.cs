@@ -64,7 +64,7 @@ public static class PricingEngine
         if (member is not null)
         {
             eligible = lines.Where(l => l.EarnsPoints).Sum(l => l.Paid);
-            var excludedPaid = (payments ?? []).Where(p => program.Earning.ExcludedPaymentMethods.Contains(p.Method)).Sum(p => p.Amount);
+            var excludedPaid = (payments ?? []).Where(p => p.Method == Payment.Points || program.Earning.ExcludedPaymentMethods.Contains(p.Method)).Sum(p => p.Amount);
             eligible = Math.Max(0, eligible - excludedPaid);
             multiplier = tier?.PointsMultiplierPercent ?? 100;
             if (member.Birthday is { } b && DaySchedule.IsBirthday(localDate, b))

@@ -49,6 +49,8 @@ public sealed record ProgramDefinition
 
     public AdjustmentPolicy Adjustments { get; init; } = new();
 
+    public PointsPaymentPolicy PointsPayment { get; init; } = new();
+
     /// <summary>What one point is worth in fen when it is spent (liability reports; 3 when 100 points buy ¥3). 0 when not stated.</summary>
     public decimal PointCashValue { get; init; }
 

@@ -284,6 +284,11 @@ public static class ProgramFile
             fail($"eventPoints.{code}", "must be at least 1.");
         }
 
+        if (p.PointsPayment.PointsPerYuan is < 1 or > 1_000_000 || p.PointsPayment.MaxPercentOfPayable is < 1 or > 100)
+        {
+            fail("pointsPayment", "pointsPerYuan is 1–1000000 and maxPercentOfPayable 1–100.");
+        }
+
         if (p.PointCashValue < 0 || p.PointCashValue > 10_000)
         {
             fail("pointCashValue", "fen per point, from 0 to 10000.");

@@ -160,3 +160,37 @@ public sealed record TierRetention
 
     public long Threshold { get; init; }
 }
+
+/// <summary>
+/// Paying with points at the counter: <see cref="PointsPerYuan"/> points are worth ¥1, and points
+/// pay at most <see cref="MaxPercentOfPayable"/> percent of what a sale costs. The part paid
+/// with points earns no points.
+/// </summary>
+public sealed record PointsPaymentPolicy
+{
+    public bool Allowed { get; init; }
+
+    public long PointsPerYuan { get; init; } = 100;
+
+    public int MaxPercentOfPayable { get; init; } = 100;
+
+    /// <summary>The smallest number of points that pays a whole number of fen.</summary>
+    public long Step => PointsPerYuan / (long)System.Numerics.BigInteger.GreatestCommonDivisor(PointsPerYuan, 100);
+
+    /// <summary>Fen that <paramref name="points"/> pay (points are used in whole steps).</summary>
+    public long ValueOf(long points) => points * 100 / PointsPerYuan;
+
+    /// <summary>The most points a sale of <paramref name="payable"/> fen may take, given the balance.</summary>
+    public long MaxPoints(long payable, long balance)
+    {
+        if (!Allowed || balance <= 0 || payable <= 0)
+        {
+            return 0;
+        }
+
+        var maxValue = payable * MaxPercentOfPayable / 100;
+        var byValue = maxValue * PointsPerYuan / 100;
+        var points = Math.Min(byValue, balance);
+        return points - (points % Step);
+    }
+}

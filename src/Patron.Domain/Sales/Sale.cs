@@ -68,6 +68,28 @@ public sealed class Sale
     /// <summary>Points this sale earned, or (negative) the points a return reversed.</summary>
     public long Points { get; private set; }
 
+    /// <summary>Points the member paid with (a return: negative, the points given back).</summary>
+    public long PointsUsed { get; private set; }
+
+    /// <summary>What those points were worth, fen (part of <see cref="Paid"/>; the rest was money).</summary>
+    public long PointsValue { get; private set; }
+
+    public long ReturnedPointsUsed { get; private set; }
+
+    public long ReturnedPointsValue { get; private set; }
+
+    /// <summary>Records points used as payment for this sale.</summary>
+    public void PayWithPoints(long points, long value)
+    {
+        if (Kind != SaleKind.Sale || points < 0 || value < 0 || value > Paid)
+        {
+            throw new DomainException(new DomainError("points.payment_invalid", "Points pay for at most what the sale costs.", "pointsToUse"));
+        }
+
+        PointsUsed = points;
+        PointsValue = value;
+    }
+
     public long? StaffId { get; set; }
 
     public long? TerminalId { get; set; }
@@ -153,6 +175,20 @@ public sealed class Sale
         ret.Discount = ret._lines.Sum(l => l.Discount);
         ret.Paid = ret._lines.Sum(l => l.Paid);
         ret.Points = ret._lines.Sum(l => l.Points);
+
+        // Points paid with come back in proportion to what is refunded; the last return takes the rest.
+        if (PointsUsed > 0)
+        {
+            var all = _lines.All(l => l.ReturnedQuantity == l.Quantity);
+            var refundedPaid = _lines.Sum(l => l.ReturnedPaid);
+            long Share(long total, long already) => (all || Paid == 0 ? total : (long)((Int128)total * refundedPaid / Paid)) - already;
+            var points = Share(PointsUsed, ReturnedPointsUsed);
+            var value = Share(PointsValue, ReturnedPointsValue);
+            ReturnedPointsUsed += points;
+            ReturnedPointsValue += value;
+            ret.PointsUsed = -points;
+            ret.PointsValue = -value;
+        }
         return ret;
     }
 }

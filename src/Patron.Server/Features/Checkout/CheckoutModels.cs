@@ -28,7 +28,8 @@ public sealed record SaleRequest(
     string? CardNumber = null,
     IReadOnlyList<PaymentRequest>? Payments = null,
     DateTimeOffset? At = null,
-    EnrollMemberRequest? Enrol = null);
+    EnrollMemberRequest? Enrol = null,
+    long? PointsToUse = null);
 
 public sealed record SaleLineView(int Line, string Sku, int Quantity, long UnitPrice, long Amount, long Discount, long Paid, string? Rule, long Points)
 {
@@ -55,20 +56,28 @@ public sealed record SaleResult(
     long? Debt,
     string? Tier,
     EffectsView? Effects,
-    bool Replayed = false)
+    bool Replayed = false,
+    long PointsUsed = 0,
+    long PointsValue = 0)
 {
+    /// <summary>Money paid (or refunded, negative): <see cref="Paid"/> less what points paid.</summary>
+    public long Money => Paid - PointsValue;
+
     public static SaleResult From(Sale s, long? balance, long? debt, string? tier, EffectsView? effects, bool replayed = false) =>
         new(s.Id, s.Kind == SaleKind.Sale ? "sale" : "return", s.OrderNumber, s.StoreId, s.MemberId, s.At, [.. s.Lines.OrderBy(l => l.LineNo).Select(SaleLineView.From)],
-            s.Amount, s.Discount, s.Paid, s.Points, balance, debt, tier, effects, replayed);
+            s.Amount, s.Discount, s.Paid, s.Points, balance, debt, tier, effects, replayed, s.PointsUsed, s.PointsValue);
 }
+
+/// <summary>How far the member may pay with points on this basket.</summary>
+public sealed record PointsPaymentView(bool Allowed, long Available, long MaxPoints, long MaxValue, long PointsPerYuan, long Step);
 
 public sealed record QuoteLineView(int Line, string Sku, int Quantity, long UnitPrice, long Amount, long Discount, long Paid, string? Rule, bool EarnsPoints);
 
-public sealed record QuoteResult(long? MemberId, string? Tier, IReadOnlyList<QuoteLineView> Lines, long Amount, long Discount, long Payable, long EligibleForPoints, long Points, long? Balance)
+public sealed record QuoteResult(long? MemberId, string? Tier, IReadOnlyList<QuoteLineView> Lines, long Amount, long Discount, long Payable, long EligibleForPoints, long Points, long? Balance, PointsPaymentView? PayWithPoints = null)
 {
-    public static QuoteResult From(Quote q, long? memberId, string? tier, long? balance) =>
+    public static QuoteResult From(Quote q, long? memberId, string? tier, long? balance, PointsPaymentView? payWithPoints = null) =>
         new(memberId, tier, [.. q.Lines.Select(l => new QuoteLineView(l.Index + 1, l.Sku, l.Quantity, l.UnitPrice, l.Amount, l.Discount, l.Paid, l.DiscountRule, l.EarnsPoints))],
-            q.Amount, q.Discount, q.Payable, q.EligibleForPoints, q.Points, balance);
+            q.Amount, q.Discount, q.Payable, q.EligibleForPoints, q.Points, balance, payWithPoints);
 }
 
 internal static class CheckoutInput

@@ -42,8 +42,19 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         var member = await db.Members.AsNoTracking().FirstAsync(m => m.Id == memberId, ct);
         var account = await db.MemberAccounts.AsNoTracking().FirstOrDefaultAsync(a => a.MemberId == memberId, ct);
         var tier = account?.Tier ?? rules.EntryTier?.Code;
-        var quote = PricingEngine.Quote(rules, basket, new PricingMember(tier, member.Birthday), localDate, payments);
-        return QuoteResult.From(quote, memberId, tier, account?.Balance ?? 0);
+        var pricing = new PricingMember(tier, member.Birthday);
+        var quote = PricingEngine.Quote(rules, basket, pricing, localDate, payments);
+        var balance = account?.Balance ?? 0;
+        var policy = rules.PointsPayment;
+        var max = account?.Debt > 0 ? 0 : policy.MaxPoints(quote.Payable, balance);
+        if (r.PointsToUse is > 0 and var use)
+        {
+            payments.Add(new Payment(Payment.Points, PointsValue(policy, use, max)));
+            quote = PricingEngine.Quote(rules, basket, pricing, localDate, payments);
+        }
+
+        var payWith = new PointsPaymentView(policy.Allowed, Math.Max(0, balance), max, policy.ValueOf(max), policy.PointsPerYuan, policy.Step);
+        return QuoteResult.From(quote, memberId, tier, balance, payWith);
     }
 
     public async Task<SaleResult> HandleAsync(SaleRequest r, CallerScope caller, CancellationToken ct)
@@ -51,6 +62,11 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         var order = CheckoutInput.Order(r.OrderNumber);
         var basket = CheckoutInput.Basket(r.Lines);
         var payments = CheckoutInput.Payments(r.Payments);
+        if (r.PointsToUse is < 0 || (r.PointsToUse > 0 && r.MemberId is null && r.CardNumber is null))
+        {
+            throw Problem.Invalid("points.payment_invalid", "Points pay only for an identified member's sale, and never a negative number.", "pointsToUse");
+        }
+
         if (r.Enrol is not null && (r.MemberId is not null || r.CardNumber is not null))
         {
             throw Problem.Invalid("sale.member_ambiguous", "Either name a member or enrol one, not both.", "enrol");
@@ -104,18 +120,32 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                 }
 
                 var m = await ledger.OpenAsync(id, caller, atUtc, ct, localDate);
-                var quote = PricingEngine.Quote(m.Rules, basket, new PricingMember(m.Account.Tier, m.Member.Birthday), localDate, payments);
-                var sale = Record(store, id, order, atUtc, localDate, basket, quote, hash, caller);
-                await db.SaveChangesAsync(ct);
-
+                var pricing = new PricingMember(m.Account.Tier, m.Member.Birthday);
+                var quote = PricingEngine.Quote(m.Rules, basket, pricing, localDate, payments);
                 m.Points.Expire(atUtc);
+                long pointsValue = 0;
+                if (r.PointsToUse is > 0 and var use)
+                {
+                    var max = m.Points.Debt > 0 ? 0 : m.Rules.PointsPayment.MaxPoints(quote.Payable, m.Points.Balance);
+                    pointsValue = PointsValue(m.Rules.PointsPayment, use, max);
+                    quote = PricingEngine.Quote(m.Rules, basket, pricing, localDate, [.. payments, new Payment(Payment.Points, pointsValue)]);
+                }
+
+                var sale = Record(store, id, order, atUtc, localDate, basket, quote, hash, caller);
+                if (r.PointsToUse is > 0 and var used)
+                {
+                    sale.PayWithPoints(used, pointsValue);
+                    m.Points.Spend(used, PointsCause.Payment, atUtc, order);
+                }
+
+                await db.SaveChangesAsync(ct);
                 if (quote.Points > 0)
                 {
                     m.Points.Earn(quote.Points, PointsCause.Sale, atUtc, m.ExpiresAt(atUtc), order);
                     m.Account.CountEarned(quote.Points);
                 }
 
-                m.Account.CountSpend(quote.Payable, m.LocalDate(atUtc).Year, atUtc);
+                m.Account.CountSpend(quote.Payable - pointsValue, m.LocalDate(atUtc).Year, atUtc);
                 var fx = await effects.ApplyAsync(m, atUtc, quote.Points, quote.Payable, ct);
                 ledger.Stage(m, sale.Id, caller.StaffId);
                 return SaleResult.From(sale, m.Points.Balance, m.Points.Debt, m.Account.Tier, fx);
@@ -133,6 +163,24 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
 
             return first;
         }
+    }
+
+    /// <summary>What <paramref name="use"/> points pay under the policy, refused when not allowed, not whole or over the limit.</summary>
+    private static long PointsValue(PointsPaymentPolicy policy, long use, long max)
+    {
+        if (!policy.Allowed)
+        {
+            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "points.payment_not_allowed", "This program does not take points as payment.");
+        }
+
+        if (use % policy.Step != 0)
+        {
+            throw Problem.Invalid("points.payment_step", $"Use points in steps of {policy.Step}.", "pointsToUse");
+        }
+
+        return use <= max
+            ? policy.ValueOf(use)
+            : throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "points.payment_over_limit", $"At most {max} points can pay for this sale.", [new("points.payment_over_limit", $"At most {max} points.", "pointsToUse")]);
     }
 
     private Sale Record(Store store, long? memberId, string order, DateTime atUtc, DateOnly localDate, List<BasketLine> basket, Quote quote, string hash, CallerScope caller)

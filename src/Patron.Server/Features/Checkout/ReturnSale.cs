@@ -83,6 +83,12 @@ public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules pr
                     return SaleResult.From(ret, null, null, null, null);
                 }
 
+                if (ret.PointsUsed < 0)
+                {
+                    // Points the member paid with come back first, as a fresh credit.
+                    m.Points.Earn(-ret.PointsUsed, PointsCause.PaymentRefund, atUtc, m.ExpiresAt(atUtc), ret.OrderNumber);
+                }
+
                 var reverse = -ret.Points;
                 if (reverse > 0)
                 {
@@ -100,7 +106,7 @@ public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules pr
                     m.Account.CountEarned(-reverse);
                 }
 
-                m.Account.CountReturn(-ret.Paid, m.LocalDate(sale.At).Year);
+                m.Account.CountReturn(-(ret.Paid - ret.PointsValue), m.LocalDate(sale.At).Year);
                 await effects.ReverseAsync(m, ret, sale.At, atUtc, ct);
                 ledger.Stage(m, ret.Id, caller.StaffId);
                 audit.Record(caller, "sale.returned", store.Id, m.Member.Id, "sale", ret.Id, new { order, ret = ret.OrderNumber, refund = -ret.Paid, points = ret.Points });

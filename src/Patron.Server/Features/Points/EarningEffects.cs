@@ -115,9 +115,9 @@ public sealed class EarningEffects(PatronDb db)
             revoked.ForEach(e => e.Revoke(atUtc));
         }
 
-        var sales = await db.Sales.AsNoTracking().Where(s => s.MemberId == memberId && s.Kind == Patron.Domain.Sales.SaleKind.Sale).Select(s => new { s.Id, s.Paid }).ToListAsync(ct);
+        var sales = await db.Sales.AsNoTracking().Where(s => s.MemberId == memberId && s.Kind == Patron.Domain.Sales.SaleKind.Sale).Select(s => new { s.Id, Paid = s.Paid - s.PointsValue }).ToListAsync(ct);
         var returned = await db.Sales.AsNoTracking().Where(s => s.MemberId == memberId && s.Kind == Patron.Domain.Sales.SaleKind.Return)
-            .GroupBy(s => s.OriginalSaleId).Select(g => new { Id = g.Key, Paid = g.Sum(s => s.Paid) }).ToListAsync(ct);
+            .GroupBy(s => s.OriginalSaleId).Select(g => new { Id = g.Key, Paid = g.Sum(s => s.Paid - s.PointsValue) }).ToListAsync(ct);
         var back = returned.Where(r => r.Id != null).ToDictionary(r => r.Id!.Value, r => r.Paid);
         m.Account.CorrectLargestPurchase(sales.Count == 0 ? 0 : sales.Max(s => s.Paid + back.GetValueOrDefault(s.Id)));
 

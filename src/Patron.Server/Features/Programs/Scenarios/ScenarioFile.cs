@@ -111,6 +111,9 @@ public sealed record SaleStep
     public IReadOnlyList<LineStep> Lines { get; init; } = [];
 
     public IReadOnlyList<PaymentStep>? Payments { get; init; }
+
+    /// <summary>Points the member pays with (the program's pointsPayment decides how far they go).</summary>
+    public long? PointsToUse { get; init; }
 }
 
 public sealed record LineStep
@@ -218,6 +221,9 @@ public sealed record Expectation
 
     /// <summary>For a return: the amount given back.</summary>
     public string? Refund { get; init; }
+
+    /// <summary>The part of paid (or refunded) that is money, not points.</summary>
+    public string? Money { get; init; }
 
     /// <summary>Points the step earned (negative: took back).</summary>
     public long? Points { get; init; }

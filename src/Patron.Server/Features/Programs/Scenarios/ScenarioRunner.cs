@@ -287,6 +287,7 @@ public sealed class ScenarioRunner
         Expect("discount", Canon(x.Discount, "expect.discount"), Money(o.Discount));
         Expect("paid", Canon(x.Paid, "expect.paid"), Money(o.Paid));
         Expect("refund", Canon(x.Refund, "expect.refund"), Money(o.Refund));
+        Expect("money", Canon(x.Money, "expect.money"), Money(o.Money));
         Expect("points", x.Points?.ToString(CultureInfo.InvariantCulture), o.Points?.ToString(CultureInfo.InvariantCulture));
         Expect("balance", x.Balance?.ToString(CultureInfo.InvariantCulture), o.Summary?.Balance.ToString(CultureInfo.InvariantCulture));
         Expect("debt", x.Debt?.ToString(CultureInfo.InvariantCulture), o.Summary?.Debt.ToString(CultureInfo.InvariantCulture));
@@ -305,7 +306,8 @@ public sealed class ScenarioRunner
         [.. s.Lines.Select((l, i) => new SaleLineRequest(l.Sku, l.Qty, ScenarioFile.Fen(l.Price, $"steps[{n - 1}].lines[{i}].price"), l.Name, l.Category, l.Brand, l.Flags))],
         _storeId,
         memberId,
-        Payments: s.Payments?.Select((p, i) => new PaymentRequest(p.Method, ScenarioFile.Fen(p.Amount, $"steps[{n - 1}].payments[{i}].amount"))).ToList());
+        Payments: s.Payments?.Select((p, i) => new PaymentRequest(p.Method, ScenarioFile.Fen(p.Amount, $"steps[{n - 1}].payments[{i}].amount"))).ToList(),
+        PointsToUse: s.PointsToUse);
 
     private long Member(string alias, int n) =>
         _members.TryGetValue(alias, out var id) ? id : throw Malformed(n, $"member \"{alias}\" has not been enrolled by an earlier step");
@@ -343,6 +345,8 @@ public sealed class ScenarioRunner
 
         public long? Refund { get; set; }
 
+        public long? Money { get; set; }
+
         public long? Points { get; set; }
 
         public int? CouponsIssued { get; set; }
@@ -359,6 +363,7 @@ public sealed class ScenarioRunner
             Amount = s.Amount;
             Discount = s.Discount;
             Paid = s.Paid;
+            Money = Math.Abs(s.Money);
             Points = s.Points;
             CouponsIssued = s.Effects?.Coupons.Count ?? 0;
             Entitlements = s.Effects?.Entitlements ?? [];
