@@ -389,6 +389,30 @@ public abstract class ProgramEngineApiTests(PatronApp app)
         await AssertProblem(await _a1.PostJson("/api/checkout/identify", new { qrToken = token }), HttpStatusCode.UnprocessableEntity, "qr.expired");
     }
 
+    [Fact]
+    public async Task Quote_ShowsWhatTheMemberMayPayWith_AndPointsAreRefusedWhereTheProgramTakesNone()
+    {
+        await EnsureProgramAAsync();
+        var member = await EnrolAsync();
+        await _a1.PostJson("/api/checkout/sales", new { orderNumber = $"Q-{member}", memberId = member, lines = new[] { new { sku = "X", quantity = 1, unitPrice = 60_000 } } });
+        await _a1.PostJson($"/api/members/{member}/redemptions", new { item = "c5" });
+        var basket = new[] { new { sku = "X", quantity = 2, unitPrice = 1_250 }, new { sku = "S", quantity = 1, unitPrice = 990 } };
+
+        var quote = await (await _a1.PostJson("/api/checkout/quote", new { memberId = member, lines = basket })).ReadJson();
+        Assert.Equal(3490, quote.GetProperty("payable").GetInt64());
+        Assert.Equal(34, quote.GetProperty("points").GetInt64());
+        Assert.Equal(100, quote.GetProperty("balance").GetInt64());
+        Assert.False(quote.GetProperty("payWithPoints").GetProperty("allowed").GetBoolean());
+        Assert.Equal(0, quote.GetProperty("payWithPoints").GetProperty("maxPoints").GetInt64());
+        Assert.Equal("¥5 券", Assert.Single(quote.GetProperty("coupons").EnumerateArray()).GetProperty("name").GetString());
+
+        await AssertProblem(await _a1.PostJson("/api/checkout/sales", new { orderNumber = $"Q2-{member}", memberId = member, lines = basket, pointsToUse = 10 }),
+            HttpStatusCode.UnprocessableEntity, "points.payment_not_allowed");
+        await AssertProblem(await _a1.PostJson("/api/checkout/sales", new { orderNumber = $"Q3-{member}", lines = basket, pointsToUse = 10 }),
+            HttpStatusCode.BadRequest, "validation.failed", ("pointsToUse", "points.payment_invalid"));
+        Assert.Equal(100, (await (await _a1.Get($"/api/members/{member}/points")).ReadJson()).GetProperty("balance").GetInt64());
+    }
+
     private async Task<HttpResponseMessage> Keyed(string url, string key, object body)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent(body) };

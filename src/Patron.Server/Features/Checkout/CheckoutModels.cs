@@ -73,11 +73,27 @@ public sealed record PointsPaymentView(bool Allowed, long Available, long MaxPoi
 
 public sealed record QuoteLineView(int Line, string Sku, int Quantity, long UnitPrice, long Amount, long Discount, long Paid, string? Rule, bool EarnsPoints);
 
-public sealed record QuoteResult(long? MemberId, string? Tier, IReadOnlyList<QuoteLineView> Lines, long Amount, long Discount, long Payable, long EligibleForPoints, long Points, long? Balance, PointsPaymentView? PayWithPoints = null)
+/// <summary>
+/// A priced basket: per line the member price and the rule that gave it, the totals, the points it
+/// would earn, and what the member may pay with (points within limits; the coupons they hold,
+/// which the coupons feature will apply).
+/// </summary>
+public sealed record QuoteResult(
+    long? MemberId,
+    string? Tier,
+    IReadOnlyList<QuoteLineView> Lines,
+    long Amount,
+    long Discount,
+    long Payable,
+    long EligibleForPoints,
+    long Points,
+    long? Balance,
+    PointsPaymentView? PayWithPoints = null,
+    IReadOnlyList<IssuedCouponView>? Coupons = null)
 {
-    public static QuoteResult From(Quote q, long? memberId, string? tier, long? balance, PointsPaymentView? payWithPoints = null) =>
+    public static QuoteResult From(Quote q, long? memberId, string? tier, long? balance, PointsPaymentView? payWithPoints = null, IReadOnlyList<IssuedCouponView>? coupons = null) =>
         new(memberId, tier, [.. q.Lines.Select(l => new QuoteLineView(l.Index + 1, l.Sku, l.Quantity, l.UnitPrice, l.Amount, l.Discount, l.Paid, l.DiscountRule, l.EarnsPoints))],
-            q.Amount, q.Discount, q.Payable, q.EligibleForPoints, q.Points, balance, payWithPoints);
+            q.Amount, q.Discount, q.Payable, q.EligibleForPoints, q.Points, balance, payWithPoints, coupons);
 }
 
 internal static class CheckoutInput

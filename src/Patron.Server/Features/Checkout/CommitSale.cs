@@ -54,7 +54,10 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         }
 
         var payWith = new PointsPaymentView(policy.Allowed, Math.Max(0, balance), max, policy.ValueOf(max), policy.PointsPerYuan, policy.Step);
-        return QuoteResult.From(quote, memberId, tier, balance, payWith);
+        var coupons = await db.Coupons.AsNoTracking()
+            .Where(c => c.MemberId == memberId && c.Status == Domain.Coupons.CouponStatus.Issued && (c.ExpiresAt == null || c.ExpiresAt > atUtc))
+            .OrderBy(c => c.ExpiresAt).Take(50).ToListAsync(ct);
+        return QuoteResult.From(quote, memberId, tier, balance, payWith, [.. coupons.Select(IssuedCouponView.From)]);
     }
 
     public async Task<SaleResult> HandleAsync(SaleRequest r, CallerScope caller, CancellationToken ct)

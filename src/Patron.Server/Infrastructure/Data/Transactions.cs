@@ -42,7 +42,7 @@ public static class Transactions
                 db.ChangeTracker.Clear();
                 if (attempt == Attempts)
                 {
-                    throw new ProblemException(StatusCodes.Status503ServiceUnavailable, "database.busy", "The database is busy; retry the request with the same Idempotency-Key.");
+                    throw new ProblemException(StatusCodes.Status503ServiceUnavailable, "db.busy", "The database is busy; retry the request with the same Idempotency-Key.");
                 }
 
                 await Task.Delay(Random.Shared.Next(5, 20 * attempt), ct);

@@ -62,7 +62,7 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
             BadHttpRequestException b when b.StatusCode == StatusCodes.Status413PayloadTooLarge =>
                 new ProblemException(413, "request.too_large", "The request body is too large."),
             BadHttpRequestException => new ProblemException(400, "request.malformed", "The request body could not be read: check the JSON and the field types."),
-            Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 } =>
+            _ when Data.Transactions.IsLostRace(exception) =>
                 new ProblemException(503, "db.busy", "The database is busy; retry the request."),
             _ => null,
         };
