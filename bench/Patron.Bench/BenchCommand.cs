@@ -1,0 +1,152 @@
+using System.Text.Json;
+
+namespace Patron.Bench;
+
+/// <summary>The command line: <c>generate</c>, <c>run</c>, <c>all</c> (both) and <c>help</c>.</summary>
+public static class BenchCommand
+{
+    public const string Usage = """
+        Patron.Bench — data generator and HTTP load driver for a running Patron server
+
+        usage:
+          generate --db CONN [--members 100000] [--program CODE] [--sales-per-member 4]
+                   [--history-days 365] [--seed N] [--chunk 10000]
+              Adds members with cards, accounts and a year of priced purchases and points
+              (binary COPY) to a PostgreSQL database already migrated and seeded (patron seed-demo).
+
+          run --url URL --key TERMINAL_KEY[,KEY2…] --db CONN [--terminals 8] [--seconds 60]
+              [--warmup 5] [--mix identify=40,quote=25,commit=30,return=5] [--server-pid PID]
+              [--baseline FILE] [--sample 20000] [--seed N] [--json FILE]
+              Drives the server with N concurrent terminals and prints req/s, p50/p95/p99/max per
+              operation, errors by status and code, and the server's memory. The database is read
+              (before the load) only to draw members to identify; after it, the ledger is checked.
+              --baseline: key=value file written by bench/baseline.sh; every figure gets a ratio.
+
+          all  the options of both: generate, then run.
+
+        CONN is an Npgsql connection string ("Host=127.0.0.1;Port=5432;Username=postgres;Database=patron_bench"),
+        or PATRON_BENCH_DB. The server's PID is found from the port it listens on when --server-pid is not given.
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+
+        var command = args.Length > 0 ? args[0] : "help";
+        try
+        {
+            var o = new Options(args.Skip(1).ToList());
+            switch (command)
+            {
+                case "generate":
+                    {
+                        var g = GenerateSettingsFrom(o);
+                        o.EnsureAllUsed();
+                        var report = await new ChainGenerator(g, output).RunAsync(cts.Token);
+                        Report.PrintGeneration(output, report);
+                        return report.LedgerMismatches == 0 ? 0 : 1;
+                    }
+
+                case "run":
+                    {
+                        var (r, baseline, json) = RunSettingsFrom(o);
+                        o.EnsureAllUsed();
+                        return await RunLoadAsync(r, baseline, json, output, cts.Token);
+                    }
+
+                case "all":
+                    {
+                        var g = GenerateSettingsFrom(o);
+                        var (r, baseline, json) = RunSettingsFrom(o);
+                        o.EnsureAllUsed();
+                        var report = await new ChainGenerator(g, output).RunAsync(cts.Token);
+                        Report.PrintGeneration(output, report);
+                        return await RunLoadAsync(r, baseline, json, output, cts.Token);
+                    }
+
+                case "help" or "--help" or "-h":
+                    output.WriteLine(Usage);
+                    return 0;
+
+                default:
+                    error.WriteLine($"Unknown command '{command}'.");
+                    error.WriteLine(Usage);
+                    return 2;
+            }
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine(e.Message);
+            error.WriteLine("Run `Patron.Bench help` for usage.");
+            return 2;
+        }
+        catch (InvalidOperationException e)
+        {
+            error.WriteLine("error: " + e.Message);
+            return 1;
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            error.WriteLine("database error: " + e.Message);
+            return 1;
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            error.WriteLine("cancelled");
+            return 130;
+        }
+    }
+
+    private static async Task<int> RunLoadAsync(RunSettings r, string? baselineFile, string? json, TextWriter output, CancellationToken ct)
+    {
+        var baseline = baselineFile is null ? null : Baseline.Read(baselineFile);
+        var report = await new LoadDriver(r, output).RunAsync(ct);
+        Report.PrintRun(output, report, baseline);
+        if (json is not null)
+        {
+            await File.WriteAllTextAsync(json, JsonSerializer.Serialize(new { run = report, baseline }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }), ct);
+        }
+
+        return report.LedgerMismatches is null or 0 ? 0 : 1;
+    }
+
+    private static string Db(Options o) => o.Required("db", "PATRON_BENCH_DB");
+
+    private static GenerateSettings GenerateSettingsFrom(Options o) => new(
+        Db(o),
+        Members: o.Int("members", 100_000, 1, 10_000_000),
+        ProgramCode: o.String("program"),
+        Seed: o.Int("seed", 20261125),
+        HistoryDays: o.Int("history-days", 365, 1, 3650),
+        SalesPerMember: o.Int("sales-per-member", 4, 0, 100),
+        ChunkSize: o.Int("chunk", 10_000, 100, 1_000_000));
+
+    private static (RunSettings Settings, string? Baseline, string? Json) RunSettingsFrom(Options o)
+    {
+        var url = o.Required("url");
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new UsageException("--url must be an absolute http(s) URL.");
+        }
+
+        var keys = o.Required("key", "PATRON_BENCH_KEY").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var pid = o.Int("server-pid", 0, 0);
+        var settings = new RunSettings(
+            uri,
+            keys,
+            Db(o),
+            Mix.Parse(o.String("mix", Mix.Default)!),
+            Terminals: o.Int("terminals", 8, 1, 1000),
+            Seconds: o.Int("seconds", 60, 1, 3600),
+            Warmup: o.Int("warmup", 5, 0, 600),
+            ServerPid: pid == 0 ? null : pid,
+            Sample: o.Int("sample", 20_000, 1, 10_000_000),
+            Seed: o.Int("seed", 1));
+        return (settings, o.String("baseline"), o.String("json"));
+    }
+}

@@ -1,0 +1,3 @@
+using Patron.Bench;
+
+return await BenchCommand.RunAsync(args, Console.Out, Console.Error);
