@@ -67,7 +67,7 @@ public sealed class IdentifyMember(PatronDb db, FindMembers find, MemberQrTokens
 
         var member = await find.GetAsync(memberId, caller, ct, anyStoreOfProgram: true);
         card ??= await db.Cards.AsNoTracking().Where(c => c.MemberId == memberId).OrderBy(c => c.Status).ThenByDescending(c => c.Id).FirstOrDefaultAsync(ct);
-        var summary = await points.GetAsync(memberId, caller, ct);
+        var summary = await points.GetAsync(memberId, caller, ct, history: false);
         var rules = await points.RulesAsync(member.ProgramId, ct);
         var tier = rules.FindTier(summary.Tier);
         var coupons = summary.Coupons.Where(c => c.ExpiresAt is null || c.ExpiresAt > clock.GetUtcNow().UtcDateTime).ToList();

@@ -45,7 +45,8 @@ public sealed class PointsQueries(PatronDb db, MemberLedger ledger, ProgramRules
         return await programs.InForceAsync(programId, DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(clock.GetUtcNow().UtcDateTime, zone)), ct);
     }
 
-    public async Task<PointsSummary> GetAsync(long memberId, CallerScope caller, CancellationToken ct)
+    /// <param name="history">False at the counter (identify): the ledger, tier history and milestones are left out.</param>
+    public async Task<PointsSummary> GetAsync(long memberId, CallerScope caller, CancellationToken ct, bool history = true)
     {
         var member = await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == memberId, ct);
         if (member is null || !caller.CanSeeProgram(member.ProgramId))
@@ -61,11 +62,11 @@ public sealed class PointsQueries(PatronDb db, MemberLedger ledger, ProgramRules
         // Lots lapsed but not yet expired by the job do not count.
         var lapsed = lots.Where(l => l.ExpiresAt <= now).Sum(l => l.Remaining);
         soon -= lapsed;
-        var entries = await db.PointsEntries.AsNoTracking().Include(e => e.Lot).Where(e => e.MemberId == memberId)
+        var entries = !history ? [] : await db.PointsEntries.AsNoTracking().Include(e => e.Lot).Where(e => e.MemberId == memberId)
             .OrderByDescending(e => e.Id).Take(EntriesShown).ToListAsync(ct);
         var coupons = await db.Coupons.AsNoTracking().Where(c => c.MemberId == memberId && c.Status == CouponStatus.Issued).OrderBy(c => c.ExpiresAt).ToListAsync(ct);
-        var milestones = await db.MilestoneProgress.AsNoTracking().Where(p => p.MemberId == memberId).OrderBy(p => p.RuleId).ToListAsync(ct);
-        var tiers = await db.TierChanges.AsNoTracking().Where(t => t.MemberId == memberId).OrderByDescending(t => t.Id).Take(50).ToListAsync(ct);
+        var milestones = !history ? [] : await db.MilestoneProgress.AsNoTracking().Where(p => p.MemberId == memberId).OrderBy(p => p.RuleId).ToListAsync(ct);
+        var tiers = !history ? [] : await db.TierChanges.AsNoTracking().Where(t => t.MemberId == memberId).OrderByDescending(t => t.Id).Take(50).ToListAsync(ct);
         return new PointsSummary(
             memberId,
             (account?.Balance ?? 0) - lapsed,

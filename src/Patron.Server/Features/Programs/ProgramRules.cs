@@ -40,7 +40,7 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
     public async Task<TimeZoneInfo> ZoneAsync(long programId, CancellationToken ct)
     {
         var latest = (await PublishedAsync(programId, ct)).FirstOrDefault();
-        return Zone(latest?.Rules.TimeZone ?? "Asia/Shanghai");
+        return Zone(latest?.Rules.TimeZone ?? Domain.Organisation.Store.DefaultTimeZone);
     }
 
     private async Task<ProgramVersion[]> PublishedAsync(long programId, CancellationToken ct)
