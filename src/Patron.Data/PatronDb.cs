@@ -10,6 +10,7 @@ using Patron.Domain.Points;
 using Patron.Domain.Programs;
 using Patron.Domain.Rewards;
 using Patron.Domain.Sales;
+using Patron.Domain.StoredValue;
 using Patron.Domain.Tiers;
 
 namespace Patron.Data;
@@ -63,6 +64,14 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
     public DbSet<JobRun> JobRuns => Set<JobRun>();
 
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
+
+    public DbSet<CardEvent> CardEvents => Set<CardEvent>();
+
+    public DbSet<StoredValueLot> StoredValueLots => Set<StoredValueLot>();
+
+    public DbSet<StoredValueEntry> StoredValueEntries => Set<StoredValueEntry>();
+
+    public DbSet<TopUp> TopUps => Set<TopUp>();
 
     public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
 

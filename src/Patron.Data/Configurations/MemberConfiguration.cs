@@ -41,6 +41,12 @@ internal sealed class CardConfiguration : IEntityTypeConfiguration<Card>
         b.ToTable("cards");
         b.Property(x => x.Number).HasMaxLength(Card.NumberMaxLength);
         b.Ignore(x => x.IsUsable);
+        b.Ignore(x => x.IsPrincipal);
+        b.Ignore(x => x.RefusalCode);
+        b.Property(x => x.Tier).HasMaxLength(32);
+        b.Property(x => x.Holder).HasMaxLength(Card.HolderMaxLength);
+        b.Property(x => x.Anonymous).HasDefaultValue(false);
+        b.HasIndex(x => new { x.Status, x.ValidUntil });
         b.HasIndex(x => x.Number).IsUnique();
         b.HasIndex(x => x.MemberId);
         b.HasOne<LoyaltyProgram>().WithMany().HasForeignKey(x => x.ProgramId).OnDelete(DeleteBehavior.Restrict);

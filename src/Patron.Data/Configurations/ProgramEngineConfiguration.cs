@@ -31,6 +31,9 @@ internal sealed class MemberAccountConfiguration : IEntityTypeConfiguration<Memb
         b.Property(x => x.MemberId).ValueGeneratedNever();
         b.Property(x => x.Tier).HasMaxLength(32);
         b.Ignore(x => x.Counters);
+        b.Property(x => x.AnnualFeePaid).HasDefaultValue(0L);
+        b.Property(x => x.StoredPrincipal).HasDefaultValue(0L);
+        b.Property(x => x.StoredBonus).HasDefaultValue(0L);
         b.HasIndex(x => new { x.ProgramId, x.Tier });
         b.HasOne<Member>().WithOne().HasForeignKey<MemberAccount>(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
         b.HasOne<LoyaltyProgram>().WithMany().HasForeignKey(x => x.ProgramId).OnDelete(DeleteBehavior.Restrict);
@@ -69,6 +72,11 @@ internal sealed class SaleConfiguration : IEntityTypeConfiguration<Sale>
         b.ToTable("sales");
         b.Property(x => x.OrderNumber).HasMaxLength(Sale.OrderNumberMaxLength);
         b.Property(x => x.RequestHash).HasMaxLength(64);
+        b.Ignore(x => x.StoredValue);
+        b.Property(x => x.StoredPrincipal).HasDefaultValue(0L);
+        b.Property(x => x.StoredBonus).HasDefaultValue(0L);
+        b.Property(x => x.ReturnedStoredPrincipal).HasDefaultValue(0L);
+        b.Property(x => x.ReturnedStoredBonus).HasDefaultValue(0L);
         b.HasIndex(x => new { x.StoreId, x.Kind, x.OrderNumber }).IsUnique();
         b.HasIndex(x => new { x.MemberId, x.At });
         b.HasIndex(x => x.OriginalSaleId);

@@ -104,9 +104,13 @@ public sealed class Member
 
     public string MaskedIdNumber => Masking.IdNumberFromTail(IdNumberTail);
 
-    public Card IssueCard(string number, CardKind kind, long storeId, DateTime issuedAtUtc)
+    /// <summary>Leaves the active lists (a card lapsed long ago) or comes back (renewed); history is kept either way.</summary>
+    public void SetActive(bool active) => Status = active ? MemberStatus.Active : MemberStatus.Inactive;
+
+    public Card IssueCard(string number, CardKind kind, long storeId, DateTime issuedAtUtc, DateTime? validUntil = null, string? tier = null, string? holder = null, bool anonymous = false, bool inactive = false)
     {
         var card = new Card(ProgramId, this, number, kind, storeId, issuedAtUtc);
+        card.Configure(validUntil, tier, holder, anonymous, null, inactive);
         _cards.Add(card);
         return card;
     }

@@ -39,6 +39,15 @@ public sealed class MemberAccount
 
     public long LargestTopUp { get; private set; }
 
+    /// <summary>Annual fee paid for the current year of membership (annual_fee tiers), fen.</summary>
+    public long AnnualFeePaid { get; private set; }
+
+    /// <summary>Stored value: unspent principal (money paid in), fen; the sum of the lots.</summary>
+    public long StoredPrincipal { get; private set; }
+
+    /// <summary>Stored value: unspent bonus, fen.</summary>
+    public long StoredBonus { get; private set; }
+
     /// <summary>The calendar year <see cref="YearSpend"/> counts (local time).</summary>
     public int SpendYear { get; private set; }
 
@@ -56,7 +65,7 @@ public sealed class MemberAccount
     public long TierBaseSpend { get; private set; }
 
     /// <summary>What tier qualification looks at: the counters since the last retention downgrade.</summary>
-    public Tiers.TierCounters Counters => new(CumulativeEarned - TierBaseEarned, CumulativeSpend - TierBaseSpend, LargestPurchase, LargestTopUp);
+    public Tiers.TierCounters Counters => new(CumulativeEarned - TierBaseEarned, CumulativeSpend - TierBaseSpend, LargestPurchase, LargestTopUp, AnnualFeePaid);
 
     /// <summary>Takes the balance and debt from the account after its entries were made.</summary>
     public void Sync(PointsAccount account)
@@ -65,6 +74,16 @@ public sealed class MemberAccount
         Debt = account.Debt;
         RowVersion++;
     }
+
+    /// <summary>Takes the stored-value balances from the purse after its entries were made.</summary>
+    public void Sync(StoredValue.StoredValuePurse purse)
+    {
+        StoredPrincipal = purse.Principal;
+        StoredBonus = purse.Bonus;
+        RowVersion++;
+    }
+
+    public void CountAnnualFee(long fee) => AnnualFeePaid = Math.Max(0, fee);
 
     /// <summary>Counts a purchase in the spend counters.</summary>
     public void CountSpend(long paid, int localYear, DateTime atUtc)

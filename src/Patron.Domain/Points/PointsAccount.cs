@@ -51,6 +51,9 @@ public sealed class PointsLot
 
     public long Remaining { get; internal set; }
 
+    /// <summary>The store where the points were earned or given (liability by store); null when not known.</summary>
+    public long? StoreId { get; set; }
+
     public bool IsExpiredAt(DateTime at) => ExpiresAt is { } e && e <= at;
 }
 

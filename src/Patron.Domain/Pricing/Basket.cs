@@ -20,6 +20,9 @@ public sealed record Payment(string Method, long Amount)
 {
     /// <summary>The part paid with points: it never earns points.</summary>
     public const string Points = "points";
+
+    /// <summary>The part paid from the member's stored value (principal and bonus).</summary>
+    public const string StoredValue = "stored_value";
 }
 
 /// <summary>Who is buying, as pricing sees it: their tier and birthday, or nobody.</summary>

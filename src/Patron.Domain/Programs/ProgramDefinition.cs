@@ -51,6 +51,10 @@ public sealed record ProgramDefinition
 
     public PointsPaymentPolicy PointsPayment { get; init; } = new();
 
+    public CardPolicy Cards { get; init; } = new();
+
+    public StoredValuePolicy StoredValue { get; init; } = new();
+
     /// <summary>What one point is worth in fen when it is spent (liability reports; 3 when 100 points buy ¥3). 0 when not stated.</summary>
     public decimal PointCashValue { get; init; }
 

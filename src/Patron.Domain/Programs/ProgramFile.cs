@@ -175,6 +175,7 @@ public static class ProgramFile
         }
 
         ValidateRewards(p, codes, Fail);
+        ValidateCards(p, codes, Fail);
 
         return errors;
     }
@@ -305,6 +306,72 @@ public static class ProgramFile
             {
                 fail($"tiers[{i}].retention", "the window is 1–120 months and the threshold not negative.");
             }
+        }
+    }
+
+    private static void ValidateCards(ProgramDefinition p, HashSet<string> tierCodes, Action<string, string> fail)
+    {
+        var c = p.Cards;
+        if (c.Fee < 0 || c.AnnualFee < 0 || c.Replacement.Lost < 0 || c.Replacement.Damaged < 0)
+        {
+            fail("cards", "fees (fee, annualFee, replacement.lost, replacement.damaged) must not be negative.");
+        }
+
+        var v = c.Validity;
+        if (v.Kind != ValidityKind.None && v.Length is < 1 or > 36_500)
+        {
+            fail("cards.validity.length", "a validity of days or years needs a length of 1 or more.");
+        }
+
+        if (v.Kind == ValidityKind.None && (v.RestartOnPurchase || v.RestartOnTopUp || v.RenewalFee is not null || v.RenewalPoints is not null))
+        {
+            fail("cards.validity.kind", "restarts and renewals need a validity of days or years.");
+        }
+
+        if (v.RenewalFee is < 0 || v.RenewalPoints is < 1 || v.PurgeAfterDays is < 0)
+        {
+            fail("cards.validity", "renewalFee is not negative, renewalPoints at least 1 and purgeAfterDays not negative.");
+        }
+
+        if (c.SubCards.Max is < 0 or > 100)
+        {
+            fail("cards.subCards.max", "must be between 0 and 100.");
+        }
+
+        if (c.SubCards.Tier is { } subTier && !tierCodes.Contains(subTier))
+        {
+            fail("cards.subCards.tier", $"unknown tier '{subTier}'.");
+        }
+
+        var sv = p.StoredValue;
+        if (sv.MinimumTopUp < 1 || sv.MaximumTopUp < sv.MinimumTopUp)
+        {
+            fail("storedValue.minimumTopUp", "at least 1 fen, and not above maximumTopUp.");
+        }
+
+        for (var i = 0; i < sv.BonusTiers.Count; i++)
+        {
+            var t = sv.BonusTiers[i];
+            var at = $"storedValue.bonusTiers[{i}]";
+            if (t.Minimum < 1 || (i > 0 && t.Minimum <= sv.BonusTiers[i - 1].Minimum))
+            {
+                fail($"{at}.minimum", "minimums are positive and rise from tier to tier.");
+            }
+
+            if (t.Bonus < 0 || t.SubCards is < 0 or > 100 || t.Gifts.Any(g => string.IsNullOrWhiteSpace(g) || g.Length > 100))
+            {
+                fail(at, "bonus is not negative, subCards 0–100, gifts are named in 1–100 characters.");
+            }
+
+            if (t.SubCardTier is { } tier && !tierCodes.Contains(tier))
+            {
+                fail($"{at}.subCardTier", $"unknown tier '{tier}'.");
+            }
+        }
+
+        if (!sv.Enabled && sv.BonusTiers.Count > 0)
+        {
+            fail("storedValue.enabled", "bonus tiers need stored value enabled.");
         }
     }
 

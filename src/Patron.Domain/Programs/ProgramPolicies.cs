@@ -7,6 +7,9 @@ public sealed record EnrolmentPolicy
 {
     public long MinimumPurchase { get; init; }
 
+    /// <summary>When set, only lines of this brand count toward <see cref="MinimumPurchase"/>.</summary>
+    public string? Brand { get; init; }
+
     /// <summary>Whether the qualifying purchase itself earns points (and gets member prices).</summary>
     public bool QualifyingPurchaseEarns { get; init; } = true;
 }

@@ -78,6 +78,31 @@ public sealed class Sale
 
     public long ReturnedPointsValue { get; private set; }
 
+    /// <summary>Stored value paid with: principal part, fen (a return: negative, given back).</summary>
+    public long StoredPrincipal { get; private set; }
+
+    /// <summary>Stored value paid with: bonus part, fen (a return: negative, given back).</summary>
+    public long StoredBonus { get; private set; }
+
+    public long ReturnedStoredPrincipal { get; private set; }
+
+    public long ReturnedStoredBonus { get; private set; }
+
+    /// <summary>What was paid with stored value (principal and bonus), fen.</summary>
+    public long StoredValue => StoredPrincipal + StoredBonus;
+
+    /// <summary>Records stored value used as payment for this sale.</summary>
+    public void PayWithStoredValue(long principal, long bonus)
+    {
+        if (Kind != SaleKind.Sale || principal < 0 || bonus < 0 || principal + bonus + PointsValue > Paid)
+        {
+            throw new DomainException(new DomainError("stored_value.payment_invalid", "Stored value and points pay for at most what the sale costs.", "payments"));
+        }
+
+        StoredPrincipal = principal;
+        StoredBonus = bonus;
+    }
+
     /// <summary>Records points used as payment for this sale.</summary>
     public void PayWithPoints(long points, long value)
     {
@@ -176,12 +201,13 @@ public sealed class Sale
         ret.Paid = ret._lines.Sum(l => l.Paid);
         ret.Points = ret._lines.Sum(l => l.Points);
 
-        // Points paid with come back in proportion to what is refunded; the last return takes the rest.
+        // Points and stored value paid with come back in proportion to what is refunded; the
+        // last return takes the rest.
+        var all = _lines.All(l => l.ReturnedQuantity == l.Quantity);
+        var refundedPaid = _lines.Sum(l => l.ReturnedPaid);
+        long Share(long total, long already) => (all || Paid == 0 ? total : (long)((Int128)total * refundedPaid / Paid)) - already;
         if (PointsUsed > 0)
         {
-            var all = _lines.All(l => l.ReturnedQuantity == l.Quantity);
-            var refundedPaid = _lines.Sum(l => l.ReturnedPaid);
-            long Share(long total, long already) => (all || Paid == 0 ? total : (long)((Int128)total * refundedPaid / Paid)) - already;
             var points = Share(PointsUsed, ReturnedPointsUsed);
             var value = Share(PointsValue, ReturnedPointsValue);
             ReturnedPointsUsed += points;
@@ -189,6 +215,23 @@ public sealed class Sale
             ret.PointsUsed = -points;
             ret.PointsValue = -value;
         }
+
+        if (StoredValue > 0)
+        {
+            var principal = Share(StoredPrincipal, ReturnedStoredPrincipal);
+            var bonus = Share(StoredBonus, ReturnedStoredBonus);
+
+            // Two roundings may together pass what this return refunds by a fen: never give
+            // back more than the refund (a later return, or the last, makes up the difference).
+            var over = Math.Max(0, principal + bonus - (-ret.Paid + ret.PointsValue));
+            var cut = Math.Min(over, bonus);
+            (bonus, principal) = (bonus - cut, principal - (over - cut));
+            ReturnedStoredPrincipal += principal;
+            ReturnedStoredBonus += bonus;
+            ret.StoredPrincipal = -principal;
+            ret.StoredBonus = -bonus;
+        }
+
         return ret;
     }
 }

@@ -45,6 +45,14 @@ public static class CheckoutApi
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
     }
 
+    /// <summary>Runs a write under the request's Idempotency-Key (see <see cref="Idempotency"/>) and marks a replay.</summary>
+    internal static async Task<T> IdempotentAsync<T>(HttpContext http, string? key, object fingerprint, Func<CallerScope, CancellationToken, Task<T>> work, CancellationToken ct)
+    {
+        var caller = CallerScope.From(http.User);
+        var idempotency = http.RequestServices.GetRequiredService<Idempotency>();
+        return Mark(http, await idempotency.RunAsync(caller, key, fingerprint, c => work(caller, c), ct));
+    }
+
     /// <summary>Answers a replayed write with its first result and says so in a header.</summary>
     internal static T Mark<T>(HttpContext http, (T Result, bool Replayed) outcome)
     {

@@ -58,14 +58,19 @@ public sealed record SaleResult(
     EffectsView? Effects,
     bool Replayed = false,
     long PointsUsed = 0,
-    long PointsValue = 0)
+    long PointsValue = 0,
+    long StoredPrincipal = 0,
+    long StoredBonus = 0)
 {
-    /// <summary>Money paid (or refunded, negative): <see cref="Paid"/> less what points paid.</summary>
-    public long Money => Paid - PointsValue;
+    /// <summary>Money paid (or refunded, negative): <see cref="Paid"/> less what points and stored value paid.</summary>
+    public long Money => Paid - PointsValue - StoredPrincipal - StoredBonus;
+
+    /// <summary>The member's stored value after the sale or return, when it paid with (or gave back) stored value.</summary>
+    public Patron.Server.Features.StoredValue.StoredValueBalance? StoredValueAfter { get; init; }
 
     public static SaleResult From(Sale s, long? balance, long? debt, string? tier, EffectsView? effects, bool replayed = false) =>
         new(s.Id, s.Kind == SaleKind.Sale ? "sale" : "return", s.OrderNumber, s.StoreId, s.MemberId, s.At, [.. s.Lines.OrderBy(l => l.LineNo).Select(SaleLineView.From)],
-            s.Amount, s.Discount, s.Paid, s.Points, balance, debt, tier, effects, replayed, s.PointsUsed, s.PointsValue);
+            s.Amount, s.Discount, s.Paid, s.Points, balance, debt, tier, effects, replayed, s.PointsUsed, s.PointsValue, s.StoredPrincipal, s.StoredBonus);
 }
 
 /// <summary>How far the member may pay with points on this basket.</summary>
@@ -91,6 +96,12 @@ public sealed record QuoteResult(
     PointsPaymentView? PayWithPoints = null,
     IReadOnlyList<IssuedCouponView>? Coupons = null)
 {
+    /// <summary>The member's stored value (null for a sub-card, which has none): frozen when the card lapsed.</summary>
+    public Patron.Server.Features.StoredValue.StoredValueBalance? StoredValue { get; init; }
+
+    /// <summary>Things the cashier should know: card.lapsed (no member benefits until renewed).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     public static QuoteResult From(Quote q, long? memberId, string? tier, long? balance, PointsPaymentView? payWithPoints = null, IReadOnlyList<IssuedCouponView>? coupons = null) =>
         new(memberId, tier, [.. q.Lines.Select(l => new QuoteLineView(l.Index + 1, l.Sku, l.Quantity, l.UnitPrice, l.Amount, l.Discount, l.Paid, l.DiscountRule, l.EarnsPoints))],
             q.Amount, q.Discount, q.Payable, q.EligibleForPoints, q.Points, balance, payWithPoints, coupons);

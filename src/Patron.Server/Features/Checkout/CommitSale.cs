@@ -6,9 +6,11 @@ using Patron.Domain.Points;
 using Patron.Domain.Pricing;
 using Patron.Domain.Programs;
 using Patron.Domain.Sales;
+using Patron.Server.Features.Cards;
 using Patron.Server.Features.Members;
 using Patron.Server.Features.Points;
 using Patron.Server.Features.Programs;
+using Patron.Server.Features.StoredValue;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Data;
 using Patron.Server.Infrastructure.Problems;
@@ -23,7 +25,7 @@ namespace Patron.Server.Features.Checkout;
 /// with the same body answers with the recorded sale; a different body with a used number is
 /// refused.
 /// </summary>
-public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger ledger, EarningEffects effects, EnrollMember enrol, TimeProvider clock)
+public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger ledger, EarningEffects effects, EnrollMember enrol, CardOperations cards, TimeProvider clock)
 {
     public static readonly TimeSpan OfflineWindow = TimeSpan.FromDays(7);
 
@@ -32,17 +34,18 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         var basket = CheckoutInput.Basket(r.Lines);
         var payments = CheckoutInput.Payments(r.Payments);
         var (store, atUtc, localDate) = await PlaceAsync(r, caller, ct);
-        var memberId = await MemberIdAsync(r, store, caller, ct);
+        var (memberId, card) = await MemberOfAsync(r.MemberId, r.CardNumber, store, caller, ct);
         var rules = await programs.InForceAsync(store.ProgramId, localDate, ct);
-        if (memberId is null)
+        if (memberId is not { } id)
         {
             return QuoteResult.From(PricingEngine.Quote(rules, basket, null, localDate, payments), null, null, null);
         }
 
-        var member = await db.Members.AsNoTracking().FirstAsync(m => m.Id == memberId, ct);
-        var account = await db.MemberAccounts.AsNoTracking().FirstOrDefaultAsync(a => a.MemberId == memberId, ct);
-        var tier = account?.Tier ?? rules.EntryTier?.Code;
-        var pricing = new PricingMember(tier, member.Birthday);
+        var member = await db.Members.AsNoTracking().FirstAsync(m => m.Id == id, ct);
+        var account = await db.MemberAccounts.AsNoTracking().FirstOrDefaultAsync(a => a.MemberId == id, ct);
+        var standing = await CardStanding.OfAsync(db, id, atUtc, ct);
+        var tier = card?.Tier ?? account?.Tier ?? rules.EntryTier?.Code;
+        var pricing = standing.Lapsed ? null : new PricingMember(tier, member.Birthday);
         var quote = PricingEngine.Quote(rules, basket, pricing, localDate, payments);
         var balance = account?.Balance ?? 0;
         var policy = rules.PointsPayment;
@@ -55,9 +58,15 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
 
         var payWith = new PointsPaymentView(policy.Allowed, Math.Max(0, balance), max, policy.ValueOf(max), policy.PointsPerYuan, policy.Step);
         var coupons = await db.Coupons.AsNoTracking()
-            .Where(c => c.MemberId == memberId && c.Status == Domain.Coupons.CouponStatus.Issued && (c.ExpiresAt == null || c.ExpiresAt > atUtc))
+            .Where(c => c.MemberId == id && c.Status == Domain.Coupons.CouponStatus.Issued && (c.ExpiresAt == null || c.ExpiresAt > atUtc))
             .OrderBy(c => c.ExpiresAt).Take(50).ToListAsync(ct);
-        return QuoteResult.From(quote, memberId, tier, balance, payWith, [.. coupons.Select(IssuedCouponView.From)]);
+        var stored = card is { Kind: CardKind.SubCard } ? null
+            : new StoredValueBalance(account?.StoredPrincipal ?? 0, account?.StoredBonus ?? 0, (account?.StoredPrincipal ?? 0) + (account?.StoredBonus ?? 0), standing.Lapsed, standing.ValidUntil);
+        return QuoteResult.From(quote, id, tier, balance, payWith, [.. coupons.Select(IssuedCouponView.From)]) with
+        {
+            StoredValue = stored,
+            Warnings = standing.Lapsed ? ["card.lapsed"] : [],
+        };
     }
 
     public async Task<SaleResult> HandleAsync(SaleRequest r, CallerScope caller, CancellationToken ct)
@@ -68,6 +77,12 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         if (r.PointsToUse is < 0 || (r.PointsToUse > 0 && r.MemberId is null && r.CardNumber is null))
         {
             throw Problem.Invalid("points.payment_invalid", "Points pay only for an identified member's sale, and never a negative number.", "pointsToUse");
+        }
+
+        var storedValue = payments.Where(p => p.Method == Payment.StoredValue).Sum(p => p.Amount);
+        if (storedValue > 0 && r.MemberId is null && r.CardNumber is null)
+        {
+            throw Problem.Invalid("stored_value.member_required", "Stored value pays only for an identified member's sale.", "payments");
         }
 
         if (r.Enrol is not null && (r.MemberId is not null || r.CardNumber is not null))
@@ -83,11 +98,17 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         }
 
         var rules = await programs.InForceAsync(store.ProgramId, localDate, ct);
-        var memberId = r.Enrol is null ? await MemberIdAsync(r, store, caller, ct) : null;
-        if (r.Enrol is not null && basket.Sum(l => l.Amount) < rules.Enrolment.MinimumPurchase)
+        var (memberId, card) = r.Enrol is null ? await MemberOfAsync(r.MemberId, r.CardNumber, store, caller, ct) : (null, null);
+        if (storedValue > 0 && card is { Kind: CardKind.SubCard })
+        {
+            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "stored_value.sub_card", "A sub-card has no balance of its own; the principal member pays with stored value.");
+        }
+
+        var qualifying = rules.Enrolment.Brand is { } brand ? basket.Where(l => l.Brand == brand).Sum(l => l.Amount) : basket.Sum(l => l.Amount);
+        if (r.Enrol is not null && qualifying < rules.Enrolment.MinimumPurchase)
         {
             throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "enrolment.purchase_too_small",
-                $"Joining takes a single purchase of at least ¥{rules.Enrolment.MinimumPurchase / 100m:0.00}.");
+                $"Joining takes a single purchase{(rules.Enrolment.Brand is { } b ? $" of {b}" : "")} of at least ¥{rules.Enrolment.MinimumPurchase / 100m:0.00}.");
         }
 
         try
@@ -118,12 +139,21 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                     var plain = Record(store, id, order, atUtc, localDate, basket, PricingEngine.Quote(rules, basket, null, localDate, payments), hash, caller);
                     await db.SaveChangesAsync(ct);
                     joined.Account.CountSpend(plain.Paid, joined.LocalDate(atUtc).Year, atUtc);
-                    ledger.Stage(joined, plain.Id, caller.StaffId);
+                    ledger.Stage(joined, plain.Id, caller.StaffId, store.Id);
                     return SaleResult.From(plain, joined.Points.Balance, joined.Points.Debt, joined.Account.Tier, null);
                 }
 
                 var m = await ledger.OpenAsync(id, caller, atUtc, ct, localDate);
-                var pricing = new PricingMember(m.Account.Tier, m.Member.Birthday);
+                var standing = await CardStanding.OfAsync(db, id, atUtc, ct);
+                if (storedValue > 0 && standing.Lapsed)
+                {
+                    throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "stored_value.frozen",
+                        $"The card's validity ended on {standing.ValidUntil:yyyy-MM-dd}: its balance is frozen, not lost, until a top-up or renewal.");
+                }
+
+                // A lapsed card identifies its member, whose benefits have stopped: priced and
+                // earning as a non-member's, recorded as theirs.
+                var pricing = standing.Lapsed ? null : new PricingMember(card?.Tier ?? m.Account.Tier, m.Member.Birthday);
                 var quote = PricingEngine.Quote(m.Rules, basket, pricing, localDate, payments);
                 m.Points.Expire(atUtc);
                 long pointsValue = 0;
@@ -134,11 +164,30 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                     quote = PricingEngine.Quote(m.Rules, basket, pricing, localDate, [.. payments, new Payment(Payment.Points, pointsValue)]);
                 }
 
+                if (storedValue > quote.Payable - pointsValue)
+                {
+                    throw Problem.Invalid("stored_value.over_payable", $"Stored value pays at most what is left to pay, ¥{(quote.Payable - pointsValue) / 100m:0.00}.", "payments");
+                }
+
                 var sale = Record(store, id, order, atUtc, localDate, basket, quote, hash, caller);
                 if (r.PointsToUse is > 0 and var used)
                 {
                     sale.PayWithPoints(used, pointsValue);
                     m.Points.Spend(used, PointsCause.Payment, atUtc, order);
+                }
+
+                if (storedValue > 0)
+                {
+                    var purse = await ledger.OpenPurseAsync(m, ct);
+                    try
+                    {
+                        var split = purse.Spend(storedValue, m.Rules.StoredValue.SpendOrder, store.Id, atUtc, order);
+                        sale.PayWithStoredValue(split.Principal, split.Bonus);
+                    }
+                    catch (Domain.Common.DomainException e)
+                    {
+                        throw Problem.FromDomain(e);
+                    }
                 }
 
                 await db.SaveChangesAsync(ct);
@@ -150,8 +199,13 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
 
                 m.Account.CountSpend(quote.Payable - pointsValue, m.LocalDate(atUtc).Year, atUtc);
                 var fx = await effects.ApplyAsync(m, atUtc, quote.Points, quote.Payable, ct);
-                ledger.Stage(m, sale.Id, caller.StaffId);
-                return SaleResult.From(sale, m.Points.Balance, m.Points.Debt, m.Account.Tier, fx);
+                if (!standing.Lapsed && m.Rules.Cards.Validity.RestartOnPurchase)
+                {
+                    await cards.RestartValidityAsync(id, m.Rules.Cards.Validity, store.Id, atUtc, caller, "purchase " + order, ct);
+                }
+
+                ledger.Stage(m, sale.Id, caller.StaffId, store.Id);
+                return SaleResult.From(sale, m.Points.Balance, m.Points.Debt, m.Account.Tier, fx) with { StoredValueAfter = Balance(m, standing) };
             }, ct);
         }
         catch (DbUpdateException e) when (IsOrderTaken(e) && db.Database.CurrentTransaction is null)
@@ -167,6 +221,9 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
             return first;
         }
     }
+
+    private static StoredValueBalance? Balance(LockedMember m, CardStanding standing) =>
+        m.Purse is { } p ? new StoredValueBalance(p.Principal, p.Bonus, p.Balance, standing.Lapsed, standing.ValidUntil) : null;
 
     /// <summary>What <paramref name="use"/> points pay under the policy, refused when not allowed, not whole or over the limit.</summary>
     private static long PointsValue(PointsPaymentPolicy policy, long use, long max)
@@ -237,38 +294,39 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         return (store, atUtc, DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(atUtc, zone)));
     }
 
-    /// <summary>The member named by id or card, in the store's program; a card must be usable.</summary>
-    private async Task<long?> MemberIdAsync(SaleRequest r, Store store, CallerScope caller, CancellationToken ct)
+    /// <summary>The member named by id or card, in the store's program, and the card; a card must be usable.</summary>
+    internal async Task<(long? MemberId, Card? Card)> MemberOfAsync(long? memberId, string? cardNumber, Store store, CallerScope caller, CancellationToken ct)
     {
-        if (r.CardNumber is { } number)
+        if (cardNumber is { } number)
         {
             var card = await db.Cards.AsNoTracking().FirstOrDefaultAsync(c => c.Number == number.Trim() && c.ProgramId == store.ProgramId, ct)
                 ?? throw Problem.NotFound("card.not_found", "No card with this number in this program.");
-            if (card.Status != CardStatus.Active)
+            if (!card.IsUsable)
             {
-                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "card.unusable", $"The card is {card.Status.ToString().ToLowerInvariant()}.");
+                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "card.unusable", $"The card is {card.Status.ToString().ToLowerInvariant()}.",
+                    [new(card.RefusalCode!, $"The card is {card.Status.ToString().ToLowerInvariant()}.", "cardNumber")]);
             }
 
-            if (r.MemberId is { } given && given != card.MemberId)
+            if (memberId is { } given && given != card.MemberId)
             {
                 throw Problem.Invalid("sale.member_ambiguous", "The card belongs to another member.", "cardNumber");
             }
 
-            return card.MemberId;
+            return (card.MemberId, card);
         }
 
-        if (r.MemberId is { } memberId)
+        if (memberId is { } id)
         {
-            var programId = await db.Members.Where(m => m.Id == memberId).Select(m => (long?)m.ProgramId).FirstOrDefaultAsync(ct);
+            var programId = await db.Members.Where(m => m.Id == id).Select(m => (long?)m.ProgramId).FirstOrDefaultAsync(ct);
             if (programId != store.ProgramId || !caller.CanSeeProgram(store.ProgramId))
             {
                 throw Problem.NotFound("member.not_found", "The member does not exist in this store's program.");
             }
 
-            return memberId;
+            return (id, null);
         }
 
-        return null;
+        return (null, null);
     }
 
     private static bool IsOrderTaken(DbUpdateException e) =>

@@ -14,14 +14,15 @@ namespace Patron.Server.Features.Checkout;
 /// <summary>How the counter identifies a member: exactly one of card number, phone, ID number or the member's QR token.</summary>
 public sealed record IdentifyRequest(string? CardNumber = null, string? Phone = null, string? IdNumber = null, string? QrToken = null);
 
-public sealed record IdentifiedCard(string Number, string Kind, string Status, bool Usable, string? Reason);
+public sealed record IdentifiedCard(string Number, string Kind, string Status, bool Usable, string? Reason, DateTime? ValidUntil = null, string? Tier = null, string? Holder = null);
 
 public sealed record IdentifiedTier(string Code, string Name, decimal PercentOff, int PointsMultiplierPercent, IReadOnlyList<string> Benefits);
 
 /// <summary>
 /// What the cashier needs at once: the member (masked), the card and whether it may be used (and
 /// why not), tier and benefits, points with what expires soon, usable coupons and warnings.
-/// Stored value and allergy warnings are filled by their features; until then they are empty.
+/// A sub-card identifies its principal member with the sub-card's tier and no stored value.
+/// Allergy warnings are filled by the care feature; until then they are empty.
 /// </summary>
 public sealed record IdentifyResult(
     MemberView Member,
@@ -31,7 +32,7 @@ public sealed record IdentifyResult(
     long PointsDebt,
     long PointsExpiringSoon,
     DateTime PointsExpiringBy,
-    long? StoredValue,
+    StoredValue.StoredValueBalance? StoredValue,
     IReadOnlyList<IssuedCouponView> Coupons,
     IReadOnlyList<string> Warnings);
 
@@ -40,7 +41,7 @@ public sealed record IdentifyResult(
 /// frozen card still identifies its member, with <c>usable: false</c> and the reason, so the
 /// cashier can explain; it cannot be used to buy.
 /// </summary>
-public sealed class IdentifyMember(PatronDb db, FindMembers find, MemberQrTokens tokens, PointsQueries points, TimeProvider clock)
+public sealed class IdentifyMember(PatronDb db, FindMembers find, MemberQrTokens tokens, PointsQueries points, StoredValue.StoredValueQueries storedValue, TimeProvider clock)
 {
     public async Task<IdentifyResult> HandleAsync(IdentifyRequest r, CallerScope caller, CancellationToken ct)
     {
@@ -66,26 +67,32 @@ public sealed class IdentifyMember(PatronDb db, FindMembers find, MemberQrTokens
         }
 
         var member = await find.GetAsync(memberId, caller, ct, anyStoreOfProgram: true);
-        card ??= await db.Cards.AsNoTracking().Where(c => c.MemberId == memberId).OrderBy(c => c.Status).ThenByDescending(c => c.Id).FirstOrDefaultAsync(ct);
+        card ??= await db.Cards.AsNoTracking().Where(c => c.MemberId == memberId).OrderBy(c => c.Kind == CardKind.SubCard).ThenBy(c => c.Status).ThenByDescending(c => c.Id).FirstOrDefaultAsync(ct);
         var summary = await points.GetAsync(memberId, caller, ct, history: false);
         var rules = await points.RulesAsync(member.ProgramId, ct);
-        var tier = rules.FindTier(summary.Tier);
+        var tier = rules.FindTier(card is { Kind: CardKind.SubCard, Tier: { } subTier } ? subTier : summary.Tier);
         var coupons = summary.Coupons.Where(c => c.ExpiresAt is null || c.ExpiresAt > clock.GetUtcNow().UtcDateTime).ToList();
+        var stored = card is { Kind: CardKind.SubCard } ? null : (await storedValue.GetAsync(memberId, caller, ct, history: false)).Balance;
         var warnings = new List<string>();
         if (summary.Debt > 0)
         {
             warnings.Add("points.debt");
         }
 
+        if (stored?.Frozen == true || (card is not null && card.IsPrincipal && card.IsExpiredAt(clock.GetUtcNow().UtcDateTime)))
+        {
+            warnings.Add("card.lapsed");
+        }
+
         return new IdentifyResult(
             member,
-            card is null ? null : new IdentifiedCard(card.Number, card.Kind.ToString().ToLowerInvariant(), card.Status.ToString().ToLowerInvariant(), card.IsUsable, card.IsUsable ? null : "card." + card.Status.ToString().ToLowerInvariant()),
+            card is null ? null : new IdentifiedCard(card.Number, Cards.CardView.Name(card.Kind), card.Status.ToString().ToLowerInvariant(), card.IsUsable, card.RefusalCode, card.ValidUntil, card.Tier, card.Holder is null ? null : Domain.Common.Masking.Name(card.Holder)),
             tier is null ? null : new IdentifiedTier(tier.Code, tier.Name, tier.PercentOff, tier.PointsMultiplierPercent, tier.Benefits),
             summary.Balance,
             summary.Debt,
             summary.ExpiringSoon,
             summary.ExpiringBy,
-            null,
+            stored,
             coupons,
             warnings);
     }

@@ -4,6 +4,7 @@ using Patron.Data;
 using Patron.Domain.Common;
 using Patron.Domain.Points;
 using Patron.Domain.Sales;
+using Patron.Domain.StoredValue;
 using Patron.Server.Features.Audit;
 using Patron.Server.Features.Points;
 using Patron.Server.Features.Programs;
@@ -89,6 +90,13 @@ public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules pr
                     m.Points.Earn(-ret.PointsUsed, PointsCause.PaymentRefund, atUtc, m.ExpiresAt(atUtc), ret.OrderNumber);
                 }
 
+                if (ret.StoredValue < 0)
+                {
+                    // Stored value paid with comes back to the purse, principal and bonus as they were spent.
+                    var purse = await ledger.OpenPurseAsync(m, ct);
+                    purse.Credit(StoredValueCause.SpendReturn, -ret.StoredPrincipal, -ret.StoredBonus, store.Id, atUtc, ret.OrderNumber);
+                }
+
                 var reverse = -ret.Points;
                 if (reverse > 0)
                 {
@@ -108,9 +116,12 @@ public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules pr
 
                 m.Account.CountReturn(-(ret.Paid - ret.PointsValue), m.LocalDate(sale.At).Year);
                 await effects.ReverseAsync(m, ret, sale.At, atUtc, ct);
-                ledger.Stage(m, ret.Id, caller.StaffId);
+                ledger.Stage(m, ret.Id, caller.StaffId, store.Id);
                 audit.Record(caller, "sale.returned", store.Id, m.Member.Id, "sale", ret.Id, new { order, ret = ret.OrderNumber, refund = -ret.Paid, points = ret.Points });
-                return SaleResult.From(ret, m.Points.Balance, m.Points.Debt, m.Account.Tier, null);
+                return SaleResult.From(ret, m.Points.Balance, m.Points.Debt, m.Account.Tier, null) with
+                {
+                    StoredValueAfter = m.Purse is { } p ? await StoredValue.TopUpStoredValue.BalanceAsync(db, m.Member.Id, p.Principal, p.Bonus, atUtc, ct) : null,
+                };
             }, ct);
         }
         catch (DbUpdateException) when (returnNumber is not null && db.Database.CurrentTransaction is null)

@@ -30,7 +30,7 @@ public sealed record EnrollMemberRequest(
 /// the program's sequence. One person, one member: phone and ID number are unique per program.
 /// Everything (member, card, sequence, audit entry) is written in one transaction.
 /// </summary>
-public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, AuditLog audit, TimeProvider clock)
+public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, AuditLog audit, Programs.ProgramRules programs, Cards.CardNumbers numbers, TimeProvider clock)
 {
     public async Task<MemberView> HandleAsync(EnrollMemberRequest r, CallerScope caller, CancellationToken ct)
     {
@@ -140,8 +140,9 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
         await using var tx = outer is null ? await db.Database.BeginTransactionAsync(ct) : null;
         var member = new Member(program.Id, name, mobile, gender, birthday, protectedId, store.Id, caller.StaffId, caller.TerminalId, channel, now);
         var kind = cardNumber is null ? CardKind.Virtual : CardKind.Physical;
-        cardNumber ??= CardNumber.Compose(program.CardPrefix, await NextCardSequenceAsync(program.Id, ct));
-        member.IssueCard(cardNumber, kind, store.Id, now);
+        cardNumber ??= await numbers.NextAsync(program.Id, ct);
+        var cards = (await programs.TryInForceAsync(program.Id, DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(now, Programs.ProgramRules.Zone(store.TimeZone))), ct))?.Cards;
+        var card = member.IssueCard(cardNumber, kind, store.Id, now, cards?.Validity.Until(now));
         db.Members.Add(member);
         try
         {
@@ -162,6 +163,7 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
             throw;
         }
 
+        db.CardEvents.Add(new CardEvent(card.Id, member.Id, program.Id, CardEventKind.Issued, cards?.Fee ?? 0, store.Id, now, caller.StaffId, "enrolment"));
         audit.Record(caller, "member.enrolled", store.Id, member.Id, "member", member.Id, new { channel, card = cardNumber, cardKind = kind.ToString() });
         await db.SaveChangesAsync(ct);
         if (tx is not null)
@@ -205,15 +207,6 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
         {
             throw Problem.Conflict("card.number_taken", "This card number is already issued.", "cardNumber");
         }
-    }
-
-    /// <summary>Advances the program's card sequence with one guarded update inside the transaction.</summary>
-    private async Task<long> NextCardSequenceAsync(long programId, CancellationToken ct)
-    {
-        var next = await db.Database
-            .SqlQuery<long>($"UPDATE programs SET card_sequence = card_sequence + 1 WHERE id = {programId} RETURNING card_sequence AS \"Value\"")
-            .ToListAsync(ct);
-        return next.Single();
     }
 
     public static bool TryParseGender(string? text, out Gender gender)

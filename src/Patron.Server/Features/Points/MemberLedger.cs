@@ -3,6 +3,7 @@ using Patron.Data;
 using Patron.Domain.Members;
 using Patron.Domain.Points;
 using Patron.Domain.Programs;
+using Patron.Domain.StoredValue;
 using Patron.Domain.Tiers;
 using Patron.Server.Features.Programs;
 using Patron.Server.Infrastructure.Auth;
@@ -28,6 +29,9 @@ public sealed class LockedMember(Member member, MemberAccount account, PointsAcc
 
     /// <summary>The program's time zone (expiry, calendar years).</summary>
     public TimeZoneInfo Zone { get; } = zone;
+
+    /// <summary>The member's stored value, once opened by <see cref="MemberLedger.OpenPurseAsync"/>.</summary>
+    public StoredValuePurse? Purse { get; internal set; }
 
     public DateTime? ExpiresAt(DateTime earnedAtUtc) => ExpiryCalculator.ExpiresAt(Rules.Expiry, earnedAtUtc, Zone);
 
@@ -77,9 +81,37 @@ public sealed class MemberLedger(PatronDb db, ProgramRules programs, TimeProvide
         return new LockedMember(member, account, new PointsAccount(memberId, lots, account.Debt), rules, zone);
     }
 
-    /// <summary>Adds the ledger's new lots and entries to the unit of work and brings the account's balance in line.</summary>
-    public void Stage(LockedMember m, long? saleId = null, long? staffId = null)
+    /// <summary>Loads the member's open stored-value lots (the account row is already locked).</summary>
+    public async Task<StoredValuePurse> OpenPurseAsync(LockedMember m, CancellationToken ct)
     {
+        if (m.Purse is null)
+        {
+            var lots = await db.StoredValueLots.Where(l => l.MemberId == m.Member.Id && (l.PrincipalLeft > 0 || l.BonusLeft > 0)).ToListAsync(ct);
+            m.Purse = new StoredValuePurse(m.Member.Id, m.Member.ProgramId, lots);
+        }
+
+        return m.Purse;
+    }
+
+    /// <summary>
+    /// Adds the ledger's new lots and entries (points, and stored value when opened) to the unit
+    /// of work and brings the account's balances in line. New points lots remember the store.
+    /// </summary>
+    public void Stage(LockedMember m, long? saleId = null, long? staffId = null, long? storeId = null, long? topUpId = null)
+    {
+        if (m.Purse is { } purse)
+        {
+            foreach (var entry in purse.Entries.Where(e => db.Entry(e).State == EntityState.Detached))
+            {
+                entry.SaleId ??= saleId;
+                entry.StaffId ??= staffId;
+                entry.TopUpId ??= topUpId;
+                db.StoredValueEntries.Add(entry);
+            }
+
+            m.Account.Sync(purse);
+        }
+
         foreach (var entry in m.Points.Entries.Where(e => db.Entry(e).State == EntityState.Detached))
         {
             entry.SaleId ??= saleId;
@@ -89,6 +121,7 @@ public sealed class MemberLedger(PatronDb db, ProgramRules programs, TimeProvide
 
         foreach (var lot in m.Points.NewLots.Where(l => db.Entry(l).State == EntityState.Detached))
         {
+            lot.StoreId ??= storeId;
             db.PointsLots.Add(lot);
         }
 

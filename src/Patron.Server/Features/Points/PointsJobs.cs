@@ -207,6 +207,12 @@ public sealed class JobRunner(IServiceScopeFactory scopes, IConfiguration config
                 {
                     log.LogInformation("Job {Job} ran for {Period}: {Members} members, {Points} points", o.Job, o.Period, o.Members, o.Points);
                 }
+
+                var cards = await scope.ServiceProvider.GetRequiredService<Cards.CardsJob>().RunAsync(stoppingToken);
+                if (cards.Renewed + cards.Lapsed + cards.Purged > 0)
+                {
+                    log.LogInformation("Card validity: {Renewed} renewed by points, {Lapsed} lapsed, {Purged} members left the active lists", cards.Renewed, cards.Lapsed, cards.Purged);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -36,6 +36,10 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         return version.Rules;
     }
 
+    /// <summary>The rules in force on a local date, or null when none is published for it.</summary>
+    public async Task<ProgramDefinition?> TryInForceAsync(long programId, DateOnly localDate, CancellationToken ct) =>
+        (await PublishedAsync(programId, ct)).FirstOrDefault(v => v.EffectiveFrom <= localDate)?.Rules;
+
     /// <summary>The program's time zone as its latest published version gives it (Asia/Shanghai before any).</summary>
     public async Task<TimeZoneInfo> ZoneAsync(long programId, CancellationToken ct)
     {

@@ -17,6 +17,10 @@ public static class Permissions
     public const string Checkout = "checkout";
     public const string PointsAdjust = "points.adjust";
     public const string TiersAssign = "tiers.assign";
+    public const string CardsManage = "cards.manage";
+    public const string CardsFreeze = "cards.freeze";
+    public const string StoredValueRefund = "stored_value.refund";
+    public const string FinanceRead = "finance.read";
 
     private static readonly string[] AllStaff = [R.Admin, R.Marketing, R.StoreManager, R.Cashier, R.Auditor];
 
@@ -33,5 +37,9 @@ public static class Permissions
         o.AddPolicy(Checkout, p => p.RequireRole(R.Admin, R.StoreManager, R.Cashier, R.Terminal));
         o.AddPolicy(PointsAdjust, p => p.RequireRole(R.Admin, R.Marketing, R.StoreManager, R.Cashier));
         o.AddPolicy(TiersAssign, p => p.RequireRole(R.Admin, R.Marketing));
+        o.AddPolicy(CardsManage, p => p.RequireRole(R.Admin, R.StoreManager, R.Cashier, R.Terminal));
+        o.AddPolicy(CardsFreeze, p => p.RequireRole(R.Admin, R.StoreManager));
+        o.AddPolicy(StoredValueRefund, p => p.RequireRole(R.Admin, R.StoreManager));
+        o.AddPolicy(FinanceRead, p => p.RequireRole(R.Admin, R.Auditor, R.StoreManager));
     }
 }

@@ -108,6 +108,13 @@ public static class PatronHost
         services.AddScoped<AwardEventPoints>();
         services.AddScoped<PointsQueries>();
         services.AddScoped<PointsJobs>();
+        services.AddScoped<Features.Cards.CardNumbers>();
+        services.AddScoped<Features.Cards.CardOperations>();
+        services.AddScoped<Features.Cards.CardsJob>();
+        services.AddScoped<Features.StoredValue.TopUpStoredValue>();
+        services.AddScoped<Features.StoredValue.RefundStoredValue>();
+        services.AddScoped<Features.StoredValue.StoredValueQueries>();
+        services.AddScoped<Features.StoredValue.Liability>();
         services.AddHostedService<JobRunner>();
     }
 
@@ -143,6 +150,8 @@ public static class PatronHost
         app.MapProgramsApi();
         app.MapCheckoutApi();
         app.MapPointsApi();
+        Features.Cards.CardsApi.MapCardsApi(app);
+        Features.StoredValue.StoredValueApi.MapStoredValueApi(app);
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }

@@ -81,7 +81,19 @@ public sealed record ScenarioStep
     /// <summary>Fixed points for an event (referral, survey …) from the program's eventPoints.</summary>
     public EventStep? Event { get; init; }
 
-    /// <summary>Runs the periodic jobs (expiry, tier retention) at the step's time.</summary>
+    /// <summary>Tops up a member's stored value.</summary>
+    public TopUpStep? TopUp { get; init; }
+
+    /// <summary>Pays back unspent stored-value principal.</summary>
+    public RefundStep? Refund { get; init; }
+
+    /// <summary>An operation on the member's principal card (or, for revoke, their latest sub-card).</summary>
+    public CardStep? Card { get; init; }
+
+    /// <summary>Issues a sub-card at the counter for someone the member names.</summary>
+    public SubCardStep? SubCard { get; init; }
+
+    /// <summary>Runs the periodic jobs (expiry, tier retention, card validity) at the step's time.</summary>
     public bool RunJobs { get; init; }
 
     /// <summary>Only looks at a member (for expectations).</summary>
@@ -114,6 +126,46 @@ public sealed record SaleStep
 
     /// <summary>Points the member pays with (the program's pointsPayment decides how far they go).</summary>
     public long? PointsToUse { get; init; }
+
+    /// <summary>Which card identifies the member: "principal" (default: none, the member by id) or "sub" (their latest sub-card).</summary>
+    public string? Card { get; init; }
+}
+
+public sealed record TopUpStep
+{
+    public required string Member { get; init; }
+
+    public required string Amount { get; init; }
+
+    /// <summary>The POS order number; generated when omitted.</summary>
+    public string? Order { get; init; }
+
+    /// <summary>Top up through the member's latest sub-card instead (to show it is refused).</summary>
+    public string? Card { get; init; }
+}
+
+public sealed record RefundStep
+{
+    public required string Member { get; init; }
+
+    public required string Amount { get; init; }
+
+    public string Reason { get; init; } = "scenario";
+}
+
+public sealed record CardStep
+{
+    public required string Member { get; init; }
+
+    /// <summary>report_lost, replace (after a loss), exchange_damaged, freeze, unfreeze, renew, revoke_sub_card.</summary>
+    public required string Action { get; init; }
+}
+
+public sealed record SubCardStep
+{
+    public required string Member { get; init; }
+
+    public string? Holder { get; init; }
 }
 
 public sealed record LineStep
@@ -250,6 +302,51 @@ public sealed record Expectation
 
     /// <summary>Status of the adjustment the step made: applied, pending or rejected.</summary>
     public string? Status { get; init; }
+
+    /// <summary>The member's stored value after the step (principal + bonus), yuan.</summary>
+    public string? StoredValue { get; init; }
+
+    public string? Principal { get; init; }
+
+    public string? Bonus { get; init; }
+
+    /// <summary>Whether the stored value is frozen (every principal card lapsed).</summary>
+    public bool? Frozen { get; init; }
+
+    /// <summary>The bonus a top-up gave, yuan.</summary>
+    public string? BonusGiven { get; init; }
+
+    /// <summary>Gifts a top-up handed over.</summary>
+    public IReadOnlyList<string>? Gifts { get; init; }
+
+    /// <summary>Sub-cards the step issued.</summary>
+    public int? SubCardsIssued { get; init; }
+
+    /// <summary>Sub-cards the member holds (not revoked).</summary>
+    public int? SubCards { get; init; }
+
+    /// <summary>The tier the member's sub-cards carry (all of them, comma-separated when they differ).</summary>
+    public string? SubCardTier { get; init; }
+
+    /// <summary>Status of the member's current principal card: active, lost, lapsed, frozen …</summary>
+    public string? CardStatus { get; init; }
+
+    /// <summary>Principal cards the member has had, including replaced ones.</summary>
+    public int? Cards { get; init; }
+
+    /// <summary>The fee the step charged (a card operation), yuan.</summary>
+    public string? Fee { get; init; }
+
+    /// <summary>Local date (yyyy-MM-dd) the current principal card is valid until; "none" when it does not lapse.</summary>
+    public string? ValidUntil { get; init; }
+
+    /// <summary>Of a sale paid with stored value: the principal and bonus parts used, yuan.</summary>
+    public string? PrincipalUsed { get; init; }
+
+    public string? BonusUsed { get; init; }
+
+    /// <summary>Of a stored-value refund: the bonus that lapsed with it, yuan.</summary>
+    public string? BonusForfeited { get; init; }
 }
 
 public sealed record LineExpectation

@@ -6,11 +6,13 @@ using Patron.Data;
 using Patron.Domain.Common;
 using Patron.Domain.Organisation;
 using Patron.Domain.Programs;
+using Patron.Server.Features.Cards;
 using Patron.Server.Features.Checkout;
 using Patron.Server.Features.Members;
 using Patron.Server.Features.Points;
 using Patron.Server.Features.Rewards;
 using Patron.Server.Features.Staff;
+using Patron.Server.Features.StoredValue;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Hosting;
 using Patron.Server.Infrastructure.Problems;
@@ -166,7 +168,13 @@ public sealed class ScenarioRunner
                 case { Sale: { } s }:
                     title = $"sale {s.Order}" + (s.Member is null ? " (not a member)" : $" by {s.Member}");
                     outcome.Member = s.Member;
-                    outcome.FromSale(await sp.GetRequiredService<CommitSale>().HandleAsync(SaleRequestOf(s, s.Member is null ? null : Member(s.Member, n), n), admin, ct));
+                    var saleRequest = SaleRequestOf(s, s.Member is null ? null : Member(s.Member, n), n);
+                    if (s.Card is { } which && s.Member is { } buyerAlias)
+                    {
+                        saleRequest = saleRequest with { MemberId = null, CardNumber = await CardNumberAsync(sp, buyerAlias, which, n, ct) };
+                    }
+
+                    outcome.FromSale(await sp.GetRequiredService<CommitSale>().HandleAsync(saleRequest, admin, ct));
                     break;
                 case { Return: { } r }:
                     title = $"return of {r.Order}";
@@ -217,16 +225,45 @@ public sealed class ScenarioRunner
                     outcome.Member = v.Member;
                     outcome.Points = await sp.GetRequiredService<AwardEventPoints>().AwardAsync(Member(v.Member, n), v.Code, v.Reference, admin, ct);
                     break;
+                case { TopUp: { } t }:
+                    title = $"{t.Member} tops up {t.Amount}";
+                    outcome.Member = t.Member;
+                    var topUp = await sp.GetRequiredService<TopUpStoredValue>().HandleAsync(
+                        new TopUpRequest(t.Order ?? $"T{n}", ScenarioFile.Fen(t.Amount, $"steps[{n - 1}].topUp.amount"), t.Card is null ? Member(t.Member, n) : null,
+                            t.Card is null ? null : await CardNumberAsync(sp, t.Member, t.Card, n, ct), _storeId), admin, ct);
+                    outcome.BonusGiven = topUp.Bonus;
+                    outcome.Gifts = topUp.Gifts;
+                    outcome.SubCardsIssued = topUp.SubCards.Count;
+                    break;
+                case { Refund: { } f }:
+                    title = $"{f.Member} gets {f.Amount} of stored value back";
+                    outcome.Member = f.Member;
+                    var refunded = await sp.GetRequiredService<RefundStoredValue>().HandleAsync(
+                        Member(f.Member, n), new StoredValueRefundRequest(ScenarioFile.Fen(f.Amount, $"steps[{n - 1}].refund.amount"), f.Reason, _storeId), admin, ct);
+                    outcome.BonusForfeited = refunded.BonusForfeited;
+                    break;
+                case { Card: { } c }:
+                    title = $"{c.Action.Replace('_', ' ')}: card of {c.Member}";
+                    outcome.Member = c.Member;
+                    outcome.Fee = await CardActionAsync(sp, c, n, admin, ct);
+                    break;
+                case { SubCard: { } u }:
+                    title = $"{u.Member} asks for a sub-card";
+                    outcome.Member = u.Member;
+                    await sp.GetRequiredService<CardOperations>().IssueSubCardAsync(Member(u.Member, n), new SubCardRequest(u.Holder, StoreId: _storeId), admin, ct);
+                    outcome.SubCardsIssued = 1;
+                    break;
                 case { RunJobs: true }:
                     title = "periodic jobs";
                     await sp.GetRequiredService<PointsJobs>().RunAsync(ct);
+                    await sp.GetRequiredService<CardsJob>().RunAsync(ct);
                     break;
                 case { Check: { } c }:
                     title = $"check {c.Member}";
                     outcome.Member = c.Member;
                     break;
                 default:
-                    throw Malformed(n, "a step needs one of enrol, sale, return, redeem, adjust, approve, setTier, useEntitlement, event, runJobs, check");
+                    throw Malformed(n, "a step needs one of enrol, sale, return, redeem, adjust, approve, setTier, useEntitlement, event, topUp, refund, card, subCard, runJobs, check");
             }
         }
         catch (ProblemException e) when (e.Code != "scenario.malformed")
@@ -244,6 +281,8 @@ public sealed class ScenarioRunner
         if (outcome.Member is { } alias && _members.TryGetValue(alias, out var memberId))
         {
             outcome.Summary = await sp.GetRequiredService<PointsQueries>().GetAsync(memberId, admin, ct);
+            outcome.Stored = (await sp.GetRequiredService<StoredValueQueries>().GetAsync(memberId, admin, ct, history: false)).Balance;
+            outcome.Cards = await sp.GetRequiredService<CardOperations>().ListAsync(memberId, admin, ct);
         }
 
         Check(n, step.Expect ?? new Expectation(), outcome, output);
@@ -297,6 +336,26 @@ public sealed class ScenarioRunner
         Expect("coupons", x.Coupons?.ToString(CultureInfo.InvariantCulture), o.Summary?.Coupons.Count.ToString(CultureInfo.InvariantCulture));
         Expect("entitlementsGranted", x.EntitlementsGranted is null ? null : string.Join(",", x.EntitlementsGranted.Order()), string.Join(",", (o.Entitlements ?? []).Order()));
         Expect("status", x.Status, o.Status);
+        string Bool(bool? b) => b is { } v ? (v ? "true" : "false") : "(none)";
+        var principal = o.Cards?.Cards.Where(c => c.Kind != "sub_card").LastOrDefault(c => c.Status != "replaced") ?? o.Cards?.Cards.LastOrDefault(c => c.Kind != "sub_card");
+        var subCards = o.Cards?.Cards.Where(c => c.Kind == "sub_card" && c.Status != "revoked").ToList();
+        Expect("storedValue", Canon(x.StoredValue, "expect.storedValue"), Money(o.Stored?.Total));
+        Expect("principal", Canon(x.Principal, "expect.principal"), Money(o.Stored?.Principal));
+        Expect("bonus", Canon(x.Bonus, "expect.bonus"), Money(o.Stored?.Bonus));
+        Expect("frozen", x.Frozen is null ? null : Bool(x.Frozen), Bool(o.Stored?.Frozen));
+        Expect("bonusGiven", Canon(x.BonusGiven, "expect.bonusGiven"), Money(o.BonusGiven ?? 0));
+        Expect("gifts", x.Gifts is null ? null : string.Join(",", x.Gifts), string.Join(",", o.Gifts ?? []));
+        Expect("subCardsIssued", x.SubCardsIssued?.ToString(CultureInfo.InvariantCulture), (o.SubCardsIssued ?? 0).ToString(CultureInfo.InvariantCulture));
+        Expect("subCards", x.SubCards?.ToString(CultureInfo.InvariantCulture), subCards?.Count.ToString(CultureInfo.InvariantCulture));
+        Expect("subCardTier", x.SubCardTier, subCards is null ? null : string.Join(",", subCards.Select(c => c.Tier ?? "(none)").Distinct()));
+        Expect("cardStatus", x.CardStatus, principal?.Status);
+        Expect("cards", x.Cards?.ToString(CultureInfo.InvariantCulture), o.Cards?.Cards.Count(c => c.Kind != "sub_card").ToString(CultureInfo.InvariantCulture));
+        Expect("fee", Canon(x.Fee, "expect.fee"), Money(o.Fee ?? 0));
+        Expect("validUntil", x.ValidUntil, principal is null ? null
+            : principal.ValidUntil is { } until ? TimeZoneInfo.ConvertTimeFromUtc(until, _zone).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "none");
+        Expect("principalUsed", Canon(x.PrincipalUsed, "expect.principalUsed"), Money(o.PrincipalUsed));
+        Expect("bonusUsed", Canon(x.BonusUsed, "expect.bonusUsed"), Money(o.BonusUsed));
+        Expect("bonusForfeited", Canon(x.BonusForfeited, "expect.bonusForfeited"), Money(o.BonusForfeited));
         var year = TimeZoneInfo.ConvertTimeFromUtc(_clock.GetUtcNow().UtcDateTime, _zone).Year;
         Expect("milestoneResets", x.MilestoneResets?.ToString(CultureInfo.InvariantCulture), o.Summary?.Milestones.Where(m => m.Year == year).Sum(m => m.Resets).ToString(CultureInfo.InvariantCulture));
     }
@@ -308,6 +367,45 @@ public sealed class ScenarioRunner
         memberId,
         Payments: s.Payments?.Select((p, i) => new PaymentRequest(p.Method, ScenarioFile.Fen(p.Amount, $"steps[{n - 1}].payments[{i}].amount"))).ToList(),
         PointsToUse: s.PointsToUse);
+
+    /// <summary>The number of the member's current principal card, or of their latest sub-card ("sub").</summary>
+    private async Task<string> CardNumberAsync(IServiceProvider sp, string alias, string which, int n, CancellationToken ct)
+    {
+        var cards = (await sp.GetRequiredService<CardOperations>().ListAsync(Member(alias, n), _staff["admin"], ct)).Cards;
+        var card = which switch
+        {
+            "sub" => cards.LastOrDefault(c => c.Kind == "sub_card" && c.Status != "revoked"),
+            "principal" => cards.LastOrDefault(c => c.Kind != "sub_card" && c.Status != "replaced"),
+            "replaced" => cards.LastOrDefault(c => c.Status == "replaced"),
+            _ => throw Malformed(n, "card: use principal, sub or replaced"),
+        };
+        return card?.Number ?? throw Malformed(n, $"{alias} has no {which} card");
+    }
+
+    /// <summary>Runs a card operation on the member's current principal card; the fee it charged.</summary>
+    private async Task<long> CardActionAsync(IServiceProvider sp, CardStep c, int n, CallerScope admin, CancellationToken ct)
+    {
+        var ops = sp.GetRequiredService<CardOperations>();
+        var cards = (await ops.ListAsync(Member(c.Member, n), admin, ct)).Cards;
+        var target = c.Action == "revoke_sub_card"
+            ? cards.LastOrDefault(x => x.Kind == "sub_card" && x.Status != "revoked")
+            : cards.LastOrDefault(x => x.Kind != "sub_card" && x.Status != "replaced");
+        var id = target?.Id ?? throw Malformed(n, $"{c.Member} has no card for {c.Action}");
+        var at = new CardActionRequest(_storeId, "scenario");
+        _ = c.Action switch
+        {
+            "report_lost" => await ops.ReportLostAsync(id, at, admin, ct),
+            "replace" => await ops.ReplaceAsync(id, new ReplaceCardRequest("lost", StoreId: _storeId), admin, ct),
+            "exchange_damaged" => await ops.ReplaceAsync(id, new ReplaceCardRequest("damaged", StoreId: _storeId), admin, ct),
+            "freeze" => await ops.FreezeAsync(id, at, admin, ct),
+            "unfreeze" => await ops.UnfreezeAsync(id, at, admin, ct),
+            "renew" => await ops.RenewAsync(id, at, admin, ct),
+            "revoke_sub_card" => await ops.RevokeAsync(id, at, admin, ct),
+            _ => throw Malformed(n, "card.action: report_lost, replace, exchange_damaged, freeze, unfreeze, renew or revoke_sub_card"),
+        };
+        var events = (await ops.ListAsync(Member(c.Member, n), admin, ct)).Events;
+        return events.Where(e => e.At == _clock.GetUtcNow().UtcDateTime).Sum(e => e.Fee);
+    }
 
     private long Member(string alias, int n) =>
         _members.TryGetValue(alias, out var id) ? id : throw Malformed(n, $"member \"{alias}\" has not been enrolled by an earlier step");
@@ -357,6 +455,24 @@ public sealed class ScenarioRunner
 
         public PointsSummary? Summary { get; set; }
 
+        public StoredValueBalance? Stored { get; set; }
+
+        public MemberCardsView? Cards { get; set; }
+
+        public long? BonusGiven { get; set; }
+
+        public IReadOnlyList<string>? Gifts { get; set; }
+
+        public int? SubCardsIssued { get; set; }
+
+        public long? Fee { get; set; }
+
+        public long? PrincipalUsed { get; set; }
+
+        public long? BonusUsed { get; set; }
+
+        public long? BonusForfeited { get; set; }
+
         public void FromSale(SaleResult s)
         {
             Lines = s.Lines;
@@ -364,6 +480,8 @@ public sealed class ScenarioRunner
             Discount = s.Discount;
             Paid = s.Paid;
             Money = Math.Abs(s.Money);
+            PrincipalUsed = Math.Abs(s.StoredPrincipal);
+            BonusUsed = Math.Abs(s.StoredBonus);
             Points = s.Points;
             CouponsIssued = s.Effects?.Coupons.Count ?? 0;
             Entitlements = s.Effects?.Entitlements ?? [];

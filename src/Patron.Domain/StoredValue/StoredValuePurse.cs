@@ -1,0 +1,260 @@
+using Patron.Domain.Common;
+using Patron.Domain.Programs;
+
+namespace Patron.Domain.StoredValue;
+
+/// <summary>Why stored value moved. Every entry names one.</summary>
+public enum StoredValueCause
+{
+    TopUp = 0,
+
+    /// <summary>Paid at checkout.</summary>
+    Spend = 1,
+
+    /// <summary>Given back by a return of a sale paid with stored value.</summary>
+    SpendReturn = 2,
+
+    /// <summary>Unspent principal paid back to the member.</summary>
+    Refund = 3,
+
+    /// <summary>Bonus that lapsed because the principal it came with was refunded.</summary>
+    BonusForfeit = 4,
+
+    /// <summary>A balance brought over from another system.</summary>
+    Import = 5,
+}
+
+/// <summary>
+/// A credit of stored value, where and when it was sold: principal (money paid) and bonus
+/// (given), each with what is left. Liability is the sum of what lots have left, by the store
+/// and month they were sold in.
+/// </summary>
+public sealed class StoredValueLot
+{
+    private StoredValueLot()
+    {
+    }
+
+    public StoredValueLot(long memberId, long programId, long storeId, DateTime issuedAt, long principal, long bonus)
+    {
+        MemberId = memberId;
+        ProgramId = programId;
+        StoreId = storeId;
+        IssuedAt = issuedAt;
+        Principal = principal;
+        Bonus = bonus;
+        PrincipalLeft = principal;
+        BonusLeft = bonus;
+    }
+
+    public long Id { get; private set; }
+
+    public long MemberId { get; private set; }
+
+    public long ProgramId { get; private set; }
+
+    public long StoreId { get; private set; }
+
+    public DateTime IssuedAt { get; private set; }
+
+    public long Principal { get; private set; }
+
+    public long Bonus { get; private set; }
+
+    public long PrincipalLeft { get; internal set; }
+
+    public long BonusLeft { get; internal set; }
+}
+
+/// <summary>One movement of stored value on one lot, signed, in fen, split into principal and bonus.</summary>
+public sealed class StoredValueEntry
+{
+    private StoredValueEntry()
+    {
+        Lot = null!;
+    }
+
+    internal StoredValueEntry(StoredValueLot lot, StoredValueCause cause, long principal, long bonus, long storeId, DateTime at, string? reference)
+    {
+        Lot = lot;
+        MemberId = lot.MemberId;
+        ProgramId = lot.ProgramId;
+        Cause = cause;
+        Principal = principal;
+        Bonus = bonus;
+        StoreId = storeId;
+        At = at;
+        Reference = reference;
+    }
+
+    public long Id { get; private set; }
+
+    public long MemberId { get; private set; }
+
+    public long ProgramId { get; private set; }
+
+    public long LotId { get; private set; }
+
+    public StoredValueLot Lot { get; private set; }
+
+    public StoredValueCause Cause { get; private set; }
+
+    public long Principal { get; private set; }
+
+    public long Bonus { get; private set; }
+
+    /// <summary>The store where it happened.</summary>
+    public long StoreId { get; private set; }
+
+    public DateTime At { get; private set; }
+
+    public string? Reference { get; private set; }
+
+    public long? SaleId { get; set; }
+
+    public long? TopUpId { get; set; }
+
+    public long? StaffId { get; set; }
+}
+
+/// <summary>How much of a payment came from principal and how much from bonus.</summary>
+public readonly record struct StoredValueSplit(long Principal, long Bonus)
+{
+    public long Total => Principal + Bonus;
+}
+
+/// <summary>
+/// A member's stored value: the open lots, spent oldest first within principal and within bonus
+/// in the program's order. Balances are the sum of the lots, which are the sum of the entries;
+/// nothing goes below zero and a refund never pays back more than the unspent principal.
+/// </summary>
+public sealed class StoredValuePurse
+{
+    private readonly List<StoredValueLot> _lots;
+    private readonly List<StoredValueEntry> _entries = [];
+
+    public StoredValuePurse(long memberId, long programId, IEnumerable<StoredValueLot> openLots)
+    {
+        MemberId = memberId;
+        ProgramId = programId;
+        _lots = [.. openLots.Where(l => l.PrincipalLeft > 0 || l.BonusLeft > 0).OrderBy(l => l.IssuedAt).ThenBy(l => l.Id)];
+    }
+
+    public long MemberId { get; }
+
+    public long ProgramId { get; }
+
+    public long Principal => _lots.Sum(l => l.PrincipalLeft);
+
+    public long Bonus => _lots.Sum(l => l.BonusLeft);
+
+    public long Balance => Principal + Bonus;
+
+    /// <summary>Entries made since the purse was opened.</summary>
+    public IReadOnlyList<StoredValueEntry> Entries => _entries;
+
+    public IEnumerable<StoredValueLot> NewLots => _entries.Where(e => e.Lot.Id == 0).Select(e => e.Lot).Distinct();
+
+    /// <summary>Adds money paid (principal) and its bonus as a new lot sold at <paramref name="storeId"/>.</summary>
+    public StoredValueLot Credit(StoredValueCause cause, long principal, long bonus, long storeId, DateTime at, string? reference)
+    {
+        if (principal < 0 || bonus < 0 || principal + bonus == 0)
+        {
+            throw new DomainException(new DomainError("stored_value.amount_invalid", "A credit adds a positive amount.", "amount"));
+        }
+
+        var lot = new StoredValueLot(MemberId, ProgramId, storeId, at, principal, bonus);
+        _lots.Add(lot);
+        _entries.Add(new StoredValueEntry(lot, cause, principal, bonus, storeId, at, reference));
+        return lot;
+    }
+
+    /// <summary>How a payment of <paramref name="amount"/> splits between principal and bonus under <paramref name="order"/>.</summary>
+    public StoredValueSplit Split(long amount, SpendOrder order)
+    {
+        if (amount <= 0)
+        {
+            throw new DomainException(new DomainError("stored_value.amount_invalid", "A payment takes a positive amount.", "amount"));
+        }
+
+        var (principal, bonus) = (Principal, Bonus);
+        if (amount > principal + bonus)
+        {
+            throw new DomainException(new DomainError("stored_value.insufficient",
+                $"The balance is ¥{(principal + bonus) / 100m:0.00} (principal ¥{principal / 100m:0.00}, bonus ¥{bonus / 100m:0.00}); ¥{amount / 100m:0.00} was asked.", "amount"));
+        }
+
+        long fromBonus = order switch
+        {
+            SpendOrder.BonusFirst => Math.Min(amount, bonus),
+            SpendOrder.PrincipalFirst => amount - Math.Min(amount, principal),
+            _ => (long)((Int128)amount * bonus / (principal + bonus)),
+        };
+
+        // Proportional rounding favours principal; never take more of either than there is.
+        fromBonus = Math.Max(fromBonus, amount - principal);
+        return new StoredValueSplit(amount - fromBonus, fromBonus);
+    }
+
+    /// <summary>Pays <paramref name="amount"/> in the program's order; returns the split.</summary>
+    public StoredValueSplit Spend(long amount, SpendOrder order, long storeId, DateTime at, string? reference)
+    {
+        var split = Split(amount, order);
+        Draw(StoredValueCause.Spend, split.Principal, split.Bonus, storeId, at, reference, newestFirst: false);
+        return split;
+    }
+
+    /// <summary>
+    /// Pays back unspent principal. The bonus that came with it lapses in proportion (all of it
+    /// when the whole principal is refunded), so a refund can never turn bonus into cash.
+    /// </summary>
+    public (long Principal, long BonusForfeited) Refund(long amount, long storeId, DateTime at, string? reference)
+    {
+        var (principal, bonus) = (Principal, Bonus);
+        if (amount <= 0 || amount > principal)
+        {
+            throw new DomainException(new DomainError("stored_value.refund_exceeds",
+                $"At most the unspent principal, ¥{principal / 100m:0.00}, can be refunded; ¥{amount / 100m:0.00} was asked.", "amount"));
+        }
+
+        var forfeit = amount == principal ? bonus : (long)((Int128)bonus * amount / principal);
+        Draw(StoredValueCause.Refund, amount, 0, storeId, at, reference, newestFirst: true);
+        if (forfeit > 0)
+        {
+            Draw(StoredValueCause.BonusForfeit, 0, forfeit, storeId, at, reference, newestFirst: true);
+        }
+
+        return (amount, forfeit);
+    }
+
+    private void Draw(StoredValueCause cause, long principal, long bonus, long storeId, DateTime at, string? reference, bool newestFirst)
+    {
+        var order = newestFirst ? Enumerable.Reverse(_lots) : _lots;
+        var taken = new Dictionary<StoredValueLot, (long P, long B)>();
+        foreach (var lot in order)
+        {
+            var p = Math.Min(principal, lot.PrincipalLeft);
+            var b = Math.Min(bonus, lot.BonusLeft);
+            if (p == 0 && b == 0)
+            {
+                continue;
+            }
+
+            lot.PrincipalLeft -= p;
+            lot.BonusLeft -= b;
+            principal -= p;
+            bonus -= b;
+            taken[lot] = (p, b);
+        }
+
+        if (principal != 0 || bonus != 0)
+        {
+            throw new InvalidOperationException("Stored value lots do not cover a checked draw.");
+        }
+
+        foreach (var (lot, (p, b)) in taken)
+        {
+            _entries.Add(new StoredValueEntry(lot, cause, -p, -b, storeId, at, reference));
+        }
+    }
+}
