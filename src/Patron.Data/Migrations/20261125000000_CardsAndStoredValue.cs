@@ -125,6 +125,7 @@ public sealed class CardsAndStoredValue : Migration
         m.CreateIndex("IX_card_events_member_id_at", "card_events", ["member_id", "at"]);
         m.CreateIndex("IX_card_events_program_id_at", "card_events", ["program_id", "at"]);
         m.CreateIndex("IX_stored_value_lots_member_id", "stored_value_lots", "member_id");
+        m.CreateIndex("IX_stored_value_lots_store_id", "stored_value_lots", "store_id");
         m.CreateIndex("IX_stored_value_lots_program_id_store_id_issued_at", "stored_value_lots", ["program_id", "store_id", "issued_at"]);
         m.CreateIndex("IX_stored_value_entries_member_id_at", "stored_value_entries", ["member_id", "at"]);
         m.CreateIndex("IX_stored_value_entries_lot_id", "stored_value_entries", "lot_id");

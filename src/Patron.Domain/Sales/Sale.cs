@@ -218,14 +218,16 @@ public sealed class Sale
 
         if (StoredValue > 0)
         {
-            var principal = Share(StoredPrincipal, ReturnedStoredPrincipal);
-            var bonus = Share(StoredBonus, ReturnedStoredBonus);
-
-            // Two roundings may together pass what this return refunds by a fen: never give
-            // back more than the refund (a later return, or the last, makes up the difference).
-            var over = Math.Max(0, principal + bonus - (-ret.Paid + ret.PointsValue));
-            var cut = Math.Min(over, bonus);
-            (bonus, principal) = (bonus - cut, principal - (over - cut));
+            // Points and stored value together give back a proportional share of what they paid,
+            // cumulatively and never more than this return refunds (points first, stored value
+            // the rest); the stored value splits into principal and bonus in the sale's ratio.
+            // The last return takes exactly what is left.
+            var nonCash = PointsValue + StoredValue;
+            var target = all || Paid == 0 ? nonCash : (long)((Int128)nonCash * refundedPaid / Paid);
+            var storedTotal = all ? StoredValue : Math.Clamp(target - ReturnedPointsValue, ReturnedStoredPrincipal + ReturnedStoredBonus, StoredValue);
+            var principalTotal = all ? StoredPrincipal : (long)((Int128)StoredPrincipal * storedTotal / StoredValue);
+            var principal = principalTotal - ReturnedStoredPrincipal;
+            var bonus = storedTotal - principalTotal - ReturnedStoredBonus;
             ReturnedStoredPrincipal += principal;
             ReturnedStoredBonus += bonus;
             ret.StoredPrincipal = -principal;

@@ -8,9 +8,54 @@ using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Features.Members;
 
-/// <summary>One member: profile, cards, points (balance, expiring soon, ledger, coupons, tier history) and manual adjustments.</summary>
-public sealed class DetailModel(FindMembers find, PointsQueries points, AdjustPoints adjust, IStringLocalizer<SharedResource> l) : PageModel
+/// <summary>
+/// One member: profile, cards (loss, replacement, freeze, renewal, sub-cards), stored value
+/// (top-up, refund, ledger), points (balance, expiring soon, ledger, coupons, tier history) and
+/// manual adjustments. Every action goes through the same application service as the API.
+/// </summary>
+public sealed class DetailModel(
+    FindMembers find,
+    PointsQueries points,
+    AdjustPoints adjust,
+    Cards.CardOperations cards,
+    StoredValue.StoredValueQueries stored,
+    StoredValue.TopUpStoredValue topUp,
+    StoredValue.RefundStoredValue refund,
+    IStringLocalizer<SharedResource> l) : PageModel
 {
+    public Cards.MemberCardsView? Cards { get; private set; }
+
+    public StoredValue.StoredValueSummary? Stored { get; private set; }
+
+    public bool CanCards => User.IsInRole(PatronClaims.Roles.Admin, PatronClaims.Roles.StoreManager, PatronClaims.Roles.Cashier);
+
+    public bool CanFreeze => User.IsInRole(PatronClaims.Roles.Admin, PatronClaims.Roles.StoreManager);
+
+    public bool CanRefund => User.IsInRole(PatronClaims.Roles.Admin, PatronClaims.Roles.StoreManager);
+
+    [BindProperty]
+    public long CardId { get; set; }
+
+    /// <summary>report_lost, replace, exchange_damaged, freeze, unfreeze, renew, revoke.</summary>
+    [BindProperty]
+    public string? CardOp { get; set; }
+
+    [BindProperty]
+    public string? NewNumber { get; set; }
+
+    [BindProperty]
+    public string? SubCardHolder { get; set; }
+
+    /// <summary>Yuan, as typed.</summary>
+    [BindProperty]
+    public string? TopUpAmount { get; set; }
+
+    [BindProperty]
+    public string? RefundAmount { get; set; }
+
+    [BindProperty]
+    public string? RefundReason { get; set; }
+
     public MemberView Member { get; private set; } = null!;
 
     public PointsSummary? Points { get; private set; }
@@ -63,6 +108,108 @@ public sealed class DetailModel(FindMembers find, PointsQueries points, AdjustPo
         return Page();
     }
 
+    public Task<IActionResult> OnPostCardAsync(long id, CancellationToken ct) =>
+        ActAsync(id, CanCards && (CardOp is not ("freeze" or "unfreeze") || CanFreeze), "Card", async (caller, store, ct) =>
+        {
+            var at = new Cards.CardActionRequest(store);
+            var card = CardOp switch
+            {
+                "report_lost" => await cards.ReportLostAsync(CardId, at, caller, ct),
+                "replace" => await cards.ReplaceAsync(CardId, new Cards.ReplaceCardRequest("lost", Blank(NewNumber), store), caller, ct),
+                "exchange_damaged" => await cards.ReplaceAsync(CardId, new Cards.ReplaceCardRequest("damaged", Blank(NewNumber), store), caller, ct),
+                "freeze" => await cards.FreezeAsync(CardId, at, caller, ct),
+                "unfreeze" => await cards.UnfreezeAsync(CardId, at, caller, ct),
+                "renew" => await cards.RenewAsync(CardId, at, caller, ct),
+                "revoke" => await cards.RevokeAsync(CardId, at, caller, ct),
+                _ => throw Problem.Invalid("card.operation_invalid", "Unknown card operation.", "cardOp"),
+            };
+            return string.Format(l["Card {0}: {1}."].Value, card.Number, l["card." + card.Status].Value);
+        }, ct);
+
+    public Task<IActionResult> OnPostSubCardAsync(long id, CancellationToken ct) =>
+        ActAsync(id, CanCards, "SubCard", async (caller, store, ct) =>
+        {
+            var card = await cards.IssueSubCardAsync(id, new Cards.SubCardRequest(Blank(SubCardHolder), StoreId: store), caller, ct);
+            return string.Format(l["Sub-card {0} issued."].Value, card.Number);
+        }, ct);
+
+    public Task<IActionResult> OnPostTopUpAsync(long id, CancellationToken ct) =>
+        ActAsync(id, CanCards, "TopUp", async (caller, store, ct) =>
+        {
+            var amount = Fen(TopUpAmount, "topUpAmount");
+            var order = "WEB-" + Guid.NewGuid().ToString("N")[..12].ToUpperInvariant();
+            var result = await topUp.HandleAsync(new StoredValue.TopUpRequest(order, amount, id, StoreId: store), caller, ct);
+            return string.Format(l["Topped up ¥{0}; bonus ¥{1}; the balance is ¥{2}."].Value, Yuan(result.Amount), Yuan(result.Bonus), Yuan(result.Balance.Total));
+        }, ct);
+
+    public Task<IActionResult> OnPostRefundAsync(long id, CancellationToken ct) =>
+        ActAsync(id, CanRefund, "Refund", async (caller, store, ct) =>
+        {
+            var result = await refund.HandleAsync(id, new StoredValue.StoredValueRefundRequest(Fen(RefundAmount, "refundAmount"), RefundReason, store), caller, ct);
+            return string.Format(l["Refunded ¥{0}; bonus forfeited ¥{1}."].Value, Yuan(result.Refunded), Yuan(result.BonusForfeited));
+        }, ct);
+
+    public static string Yuan(long fen) => (fen / 100m).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    private static long Fen(string? yuan, string field) =>
+        decimal.TryParse(yuan, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 && decimal.Round(v, 2) == v && v < 10_000_000
+            ? (long)(v * 100)
+            : throw Problem.Invalid("stored_value.amount_invalid", "Enter an amount in yuan with at most two decimals.", field);
+
+    /// <summary>Runs a console action for the member at the caller's store (or the member's), then shows the page with a message or the errors.</summary>
+    private async Task<IActionResult> ActAsync(long id, bool allowed, string prefix, Func<CallerScope, long, CancellationToken, Task<string>> action, CancellationToken ct)
+    {
+        if (!allowed)
+        {
+            return Forbid();
+        }
+
+        if (!await LoadAsync(id, ct))
+        {
+            return NotFound();
+        }
+
+        var caller = CallerScope.From(User);
+        try
+        {
+            TempData["flash"] = await action(caller, caller.DefaultStoreId ?? Member.EnrolStoreId, ct);
+            return RedirectToPage(new { id });
+        }
+        catch (ProblemException p) when (p.Status != StatusCodes.Status404NotFound)
+        {
+            ShowNextToInput(p, prefix);
+        }
+        catch (Domain.Common.DomainException d)
+        {
+            ShowNextToInput(Problem.FromDomain(d), prefix);
+        }
+
+        Response.StatusCode = StatusCodes.Status400BadRequest;
+        await LoadAsync(id, ct);
+        return Page();
+    }
+
+    /// <summary>Puts each error beside the input of this form it concerns, or at the top of the panel.</summary>
+    private void ShowNextToInput(ProblemException p, string form)
+    {
+        var errors = p.Errors.Count > 0 ? p.Errors : [new Domain.Common.DomainError(p.Code, p.Message)];
+        foreach (var e in errors)
+        {
+            var key = (form, e.Field) switch
+            {
+                ("TopUp", "amount" or "topUpAmount") => nameof(TopUpAmount),
+                ("Refund", "amount" or "refundAmount") => nameof(RefundAmount),
+                ("Refund", "reason") => nameof(RefundReason),
+                ("Card", "number") => nameof(NewNumber),
+                ("SubCard", "holder") => nameof(SubCardHolder),
+                _ => "",
+            };
+            ModelState.AddModelError(key, ProblemWriter.Translate(l, e.Code, e.Message));
+        }
+    }
+
     private async Task<bool> LoadAsync(long id, CancellationToken ct)
     {
         var caller = CallerScope.From(User);
@@ -75,6 +222,8 @@ public sealed class DetailModel(FindMembers find, PointsQueries points, AdjustPo
             return false;
         }
 
+        Cards = await cards.ListAsync(id, caller, ct);
+        Stored = await stored.GetAsync(id, caller, ct);
         try
         {
             Points = await points.GetAsync(id, caller, ct);
