@@ -61,6 +61,58 @@ public sealed class TwoNodeTests(PostgresApp app) : IClassFixture<PostgresApp>
     }
 
     /// <summary>Another server process's worth of Patron: its own host, caches and connection pool, on the same database.</summary>
+    [Fact]
+    public async Task TwoNodes_TopUpsRacingStoredValueSpends_NeverOverspendAndLoseNoTopUp()
+    {
+        await using var second = new SecondNode(app.ConnectionString);
+        var admin = await app.SignInAsync("admin");
+        var file = CardsAndStoredValueTests.StoredValueProgram.Replace("CHAIN-A", "CHAIN-B", StringComparison.Ordinal);
+        var created = await admin.Http.PostRaw($"/api/programs/{app.Org.ProgramB}/versions", file);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var version = (await created.ReadJson()).GetProperty("version").GetInt32();
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/programs/{app.Org.ProgramB}/versions/{version}/publish", new { })).StatusCode);
+
+        var one = app.TerminalClient(app.Org.TerminalB1);
+        var two = second.CreateClient();
+        two.DefaultRequestHeaders.Add("X-Api-Key", app.Org.TerminalB1);
+        var member = (await (await one.PostJson("/api/members", new { name = "双节点储值", mobile = PatronApp.NewPhone() })).ReadJson()).GetProperty("id").GetInt64();
+        Assert.Equal(HttpStatusCode.OK, (await one.PostJson("/api/checkout/top-ups", new { orderNumber = $"2S-{member}-0", memberId = member, amount = 10_000 })).StatusCode);
+
+        var sales = new List<Task<HttpResponseMessage>>();
+        var topUps = new List<Task<HttpResponseMessage>>();
+        for (var i = 0; i < 12; i++)
+        {
+            var client = i % 2 == 0 ? one : two;
+            sales.Add(client.PostJson("/api/checkout/sales", new
+            {
+                orderNumber = $"2S-{member}-S{i}", memberId = member, lines = new[] { new { sku = "X", quantity = 1, unitPrice = 4_000 } },
+                payments = new[] { new { method = "stored_value", amount = 4_000 } },
+            }));
+            if (i % 3 == 0)
+            {
+                topUps.Add(client.PostJson("/api/checkout/top-ups", new { orderNumber = $"2S-{member}-T{i}", memberId = member, amount = 5_000 }));
+            }
+        }
+
+        await Task.WhenAll(sales.Concat(topUps));
+        Assert.All(topUps, t => Assert.Equal(HttpStatusCode.OK, t.Result.StatusCode));
+        foreach (var refused in sales.Select(t => t.Result).Where(r => r.StatusCode != HttpStatusCode.OK))
+        {
+            await AssertProblem(refused, HttpStatusCode.UnprocessableEntity, "stored_value.insufficient");
+        }
+
+        // ¥100 + 4 × ¥50 = ¥300 pays at most seven purchases of ¥40, whatever the interleaving.
+        var spent = sales.Count(t => t.Result.StatusCode == HttpStatusCode.OK);
+        Assert.InRange(spent, 2, 7);
+        var (account, entries, lots) = await app.WithDbAsync(async db => (
+            await db.MemberAccounts.AsNoTracking().SingleAsync(a => a.MemberId == member),
+            await db.StoredValueEntries.Where(e => e.MemberId == member).SumAsync(e => e.Principal + e.Bonus),
+            await db.StoredValueLots.Where(l => l.MemberId == member).SumAsync(l => l.PrincipalLeft + l.BonusLeft)));
+        Assert.Equal(30_000 - (4_000 * spent), account.StoredPrincipal + account.StoredBonus);
+        Assert.Equal(account.StoredPrincipal + account.StoredBonus, entries);
+        Assert.Equal(entries, lots);
+    }
+
     private sealed class SecondNode(string connectionString) : WebApplicationFactory<Program>
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)
