@@ -97,4 +97,46 @@ public sealed class MemberDeskTests(BrowserFixture browser, ConsoleHost host) : 
         await Page.Locator("#culture-form button").ClickAsync();
         await Expect(Page.Locator("nav a[href='/stores']")).ToHaveTextAsync("门店");
     }
+    [Fact]
+    public async Task Cashier_reports_a_card_lost_and_replaces_it_and_the_old_number_is_refused()
+    {
+        await Host.WithDbAsync(async db =>
+        {
+            if (!await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.ProgramVersions))
+            {
+                // Identify needs a program in force: publish a plain one for chain A.
+                var rules = Patron.Domain.Programs.ProgramFile.Parse("""{ "code": "CHAIN-A", "name": "连锁A", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ] }""");
+                var version = new Patron.Domain.Programs.ProgramVersion(Host.Org.ProgramA, 1, rules, null, DateTime.UtcNow);
+                version.Publish(null, DateTime.UtcNow);
+                db.ProgramVersions.Add(version);
+                await db.SaveChangesAsync();
+            }
+
+            return 0;
+        });
+
+        using var a1 = Host.Terminal(Host.Org.TerminalA1);
+        var created = await a1.PostJson("/api/members", new { name = "陈补卡", mobile = PatronApp.NewPhone() });
+        var id = (await created.ReadJson()).GetProperty("id").GetInt64();
+        await SignInAsync("cashier-a1");
+        await Page.GotoAsync($"/members/{id}");
+        var oldNumber = await Page.GetByTestId("card-number").InnerTextAsync();
+
+        await Page.GetByTestId("report-lost").ClickAsync();
+        await Expect(Page.GetByTestId("flash")).ToContainTextAsync("已挂失");
+        await Expect(Page.GetByTestId("card-status")).ToHaveTextAsync("已挂失");
+        var refused = await a1.PostJson("/api/checkout/identify", new { cardNumber = oldNumber });
+        Assert.Equal("card.lost", (await refused.ReadJson()).GetProperty("card").GetProperty("reason").GetString());
+
+        await Page.GetByTestId("replace").ClickAsync();
+        await Expect(Page.GetByTestId("flash")).ToContainTextAsync("正常");
+        await Expect(Page.GetByTestId("card-row")).ToHaveCountAsync(2);
+        await Expect(Page.GetByTestId("card-status").First).ToHaveTextAsync("已补卡");
+        await Expect(Page.GetByTestId("card-status").Last).ToHaveTextAsync("正常");
+        var newNumber = await Page.GetByTestId("card-number").Last.InnerTextAsync();
+        Assert.NotEqual(oldNumber, newNumber);
+        var identified = await (await a1.PostJson("/api/checkout/identify", new { cardNumber = newNumber })).ReadJson();
+        Assert.True(identified.GetProperty("card").GetProperty("usable").GetBoolean());
+        Assert.Equal(id, identified.GetProperty("member").GetProperty("id").GetInt64());
+    }
 }

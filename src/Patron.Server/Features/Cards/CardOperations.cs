@@ -316,7 +316,8 @@ public sealed class CardOperations(PatronDb db, ProgramRules programs, CardNumbe
         caller.EnsureCanActAs(store.Id);
         var now = clock.GetUtcNow().UtcDateTime;
         var local = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(now, ProgramRules.Zone(store.TimeZone)));
-        return (store.Id, now, await programs.InForceAsync(programId, local, ct));
+        // Without published rules (a new chain) cards still work, with no fees and no validity.
+        return (store.Id, now, await programs.TryInForceAsync(programId, local, ct) ?? new ProgramDefinition { Code = "", Name = "" });
     }
 
     private async Task<string> NumberAsync(long programId, string? given, bool physical, CancellationToken ct)
