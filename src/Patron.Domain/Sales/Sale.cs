@@ -106,7 +106,7 @@ public sealed class Sale
     /// <summary>Records points used as payment for this sale.</summary>
     public void PayWithPoints(long points, long value)
     {
-        if (Kind != SaleKind.Sale || points < 0 || value < 0 || value > Paid)
+        if (Kind != SaleKind.Sale || points < 0 || value < 0 || value + StoredPrincipal + StoredBonus > Paid)
         {
             throw new DomainException(new DomainError("points.payment_invalid", "Points pay for at most what the sale costs.", "pointsToUse"));
         }
