@@ -85,7 +85,9 @@ public sealed class TwoNodeTests(PostgresApp app) : IClassFixture<PostgresApp>
             var client = i % 2 == 0 ? one : two;
             sales.Add(client.PostJson("/api/checkout/sales", new
             {
-                orderNumber = $"2S-{member}-S{i}", memberId = member, lines = new[] { new { sku = "X", quantity = 1, unitPrice = 4_000 } },
+                orderNumber = $"2S-{member}-S{i}",
+                memberId = member,
+                lines = new[] { new { sku = "X", quantity = 1, unitPrice = 4_000 } },
                 payments = new[] { new { method = "stored_value", amount = 4_000 } },
             }));
             if (i % 3 == 0)
