@@ -106,8 +106,9 @@ public sealed class MemberDeskTests(BrowserFixture browser, ConsoleHost host) : 
             {
                 // Identify needs a program in force: publish a plain one for chain A.
                 var rules = Patron.Domain.Programs.ProgramFile.Parse("""{ "code": "CHAIN-A", "name": "连锁A", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ] }""");
-                var version = new Patron.Domain.Programs.ProgramVersion(Host.Org.ProgramA, 1, rules, null, DateTime.UtcNow);
-                version.Publish(null, DateTime.UtcNow);
+                var now = Host.Clock.GetUtcNow().UtcDateTime.AddMinutes(-1);
+                var version = new Patron.Domain.Programs.ProgramVersion(Host.Org.ProgramA, 1, rules, null, now);
+                version.Publish(null, now);
                 db.ProgramVersions.Add(version);
                 await db.SaveChangesAsync();
             }
