@@ -51,6 +51,10 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
 
     public DbSet<Coupon> Coupons => Set<Coupon>();
 
+    public DbSet<CouponUse> CouponUses => Set<CouponUse>();
+
+    public DbSet<GiftStock> GiftStocks => Set<GiftStock>();
+
     public DbSet<Redemption> Redemptions => Set<Redemption>();
 
     public DbSet<Entitlement> Entitlements => Set<Entitlement>();

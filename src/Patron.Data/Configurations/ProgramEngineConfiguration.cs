@@ -73,6 +73,7 @@ internal sealed class SaleConfiguration : IEntityTypeConfiguration<Sale>
         b.Property(x => x.OrderNumber).HasMaxLength(Sale.OrderNumberMaxLength);
         b.Property(x => x.RequestHash).HasMaxLength(64);
         b.Ignore(x => x.StoredValue);
+        b.Ignore(x => x.FullyReturned);
         b.Property(x => x.StoredPrincipal).HasDefaultValue(0L);
         b.Property(x => x.StoredBonus).HasDefaultValue(0L);
         b.Property(x => x.ReturnedStoredPrincipal).HasDefaultValue(0L);
@@ -98,6 +99,7 @@ internal sealed class SaleLineConfiguration : IEntityTypeConfiguration<SaleLine>
         b.Property(x => x.Brand).HasMaxLength(64);
         b.Property(x => x.Flags).HasMaxLength(200);
         b.Property(x => x.DiscountRule).HasMaxLength(200);
+        b.Property(x => x.CouponDiscount).HasDefaultValue(0L);
         b.Ignore(x => x.FlagList);
         b.HasIndex(x => new { x.SaleId, x.LineNo }).IsUnique();
     }
@@ -112,9 +114,40 @@ internal sealed class CouponConfiguration : IEntityTypeConfiguration<Coupon>
         b.Property(x => x.Name).HasMaxLength(100);
         b.Property(x => x.Terms).HasMaxLength(500);
         b.Property(x => x.SourceRef).HasMaxLength(100);
+        b.Property(x => x.TemplateCode).HasMaxLength(32).HasDefaultValue("");
+        b.Property(x => x.Kind).HasDefaultValue(CouponKind.Cash);
+        b.Property(x => x.Rules).HasDefaultValue("{}");
+        b.Property(x => x.UsesLeft).HasDefaultValue(1);
+        b.Ignore(x => x.Template);
         b.HasIndex(x => x.Code).IsUnique();
         b.HasIndex(x => new { x.MemberId, x.Status });
+        b.HasIndex(x => new { x.ProgramId, x.TemplateCode });
         b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class CouponUseConfiguration : IEntityTypeConfiguration<CouponUse>
+{
+    public void Configure(EntityTypeBuilder<CouponUse> b)
+    {
+        b.ToTable("coupon_uses");
+        b.HasIndex(x => x.CouponId);
+        b.HasIndex(x => x.SaleId);
+        b.HasIndex(x => new { x.ProgramId, x.At });
+        b.HasOne<Coupon>().WithMany().HasForeignKey(x => x.CouponId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne<Sale>().WithMany().HasForeignKey(x => x.SaleId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class GiftStockConfiguration : IEntityTypeConfiguration<GiftStock>
+{
+    public void Configure(EntityTypeBuilder<GiftStock> b)
+    {
+        b.ToTable("gift_stocks");
+        b.HasKey(x => new { x.ProgramId, x.ItemCode, x.StoreId });
+        b.Property(x => x.ItemCode).HasMaxLength(32);
+        b.HasIndex(x => x.StoreId);
+        b.HasOne<Store>().WithMany().HasForeignKey(x => x.StoreId).OnDelete(DeleteBehavior.Restrict);
     }
 }
 
@@ -125,8 +158,13 @@ internal sealed class RedemptionConfiguration : IEntityTypeConfiguration<Redempt
         b.ToTable("redemptions");
         b.Property(x => x.ItemCode).HasMaxLength(32);
         b.Property(x => x.ItemName).HasMaxLength(100);
+        b.Property(x => x.Kind).HasDefaultValue(RewardKind.Gift);
+        b.Property(x => x.PickupCode).HasMaxLength(16);
+        b.Ignore(x => x.AwaitsPickup);
         b.HasIndex(x => new { x.MemberId, x.At });
         b.HasIndex(x => new { x.ProgramId, x.At });
+        b.HasIndex(x => new { x.ProgramId, x.PickupCode }).IsUnique();
+        b.HasIndex(x => new { x.StoreId, x.Status });
         b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
     }
 }
@@ -138,7 +176,7 @@ internal sealed class EntitlementConfiguration : IEntityTypeConfiguration<Entitl
         b.ToTable("entitlements");
         b.Property(x => x.Code).HasMaxLength(32);
         b.Property(x => x.Name).HasMaxLength(100);
-        b.HasIndex(x => new { x.MemberId, x.Code, x.Year }).IsUnique();
+        b.HasIndex(x => new { x.MemberId, x.Code, x.Year });
         b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -14,4 +14,8 @@ public static class Masking
     /// <summary>张三丰 → 张**; a single character stays.</summary>
     public static string Name(string name) =>
         name.Length <= 1 ? name : name[0] + new string('*', name.Length - 1);
+
+    /// <summary>A card number or coupon code shown by its last four characters: ****1234.</summary>
+    public static string Tail(string value) =>
+        value.Length <= 4 ? new string('*', value.Length) : "****" + value[^4..];
 }

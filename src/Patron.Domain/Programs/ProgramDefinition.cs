@@ -53,6 +53,9 @@ public sealed record ProgramDefinition
 
     public CardPolicy Cards { get; init; } = new();
 
+    /// <summary>Coupon templates, coupons per order, and what new members receive.</summary>
+    public Coupons.CouponRules Coupons { get; init; } = new();
+
     public StoredValuePolicy StoredValue { get; init; } = new();
 
     /// <summary>What one point is worth in fen when it is spent (liability reports; 3 when 100 points buy ¥3). 0 when not stated.</summary>

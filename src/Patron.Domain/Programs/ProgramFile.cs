@@ -264,7 +264,29 @@ public static class ProgramFile
             {
                 fail($"redemption.items[{i}].tiers", $"unknown tier '{tier}'.");
             }
+
+            if (item.Coupon is { } template && (item.Kind != RewardKind.Coupon || p.Coupons.Find(template) is null))
+            {
+                fail($"redemption.items[{i}].coupon", $"'{template}' must be a coupon template of this program, on a coupon item.");
+            }
+
+            if (item.Kind is RewardKind.Cash && item.Value < 1)
+            {
+                fail($"redemption.items[{i}].value", "a cash item needs a value of at least 1 fen.");
+            }
+
+            if (item.PerMember is < 1 || item.ValidDays is < 1 || item.Months.Any(m => m is < 1 or > 12))
+            {
+                fail($"redemption.items[{i}]", "perMember and validDays are at least 1; months are 1–12.");
+            }
+
+            if (item.Stock && item.Kind != RewardKind.Gift)
+            {
+                fail($"redemption.items[{i}].stock", "only gifts have stock.");
+            }
         }
+
+        ValidateCoupons(p.Coupons, fail);
 
         var entitlements = new HashSet<string>();
         for (var i = 0; i < p.Entitlements.Count; i++)
@@ -372,6 +394,56 @@ public static class ProgramFile
         if (!sv.Enabled && sv.BonusTiers.Count > 0)
         {
             fail("storedValue.enabled", "bonus tiers need stored value enabled.");
+        }
+    }
+
+    private static void ValidateCoupons(Coupons.CouponRules rules, Action<string, string> fail)
+    {
+        if (rules.MaxPerOrder is < 1 or > 20)
+        {
+            fail("coupons.maxPerOrder", "must be 1–20.");
+        }
+
+        var codes = new HashSet<string>();
+        for (var i = 0; i < rules.Templates.Count; i++)
+        {
+            var t = rules.Templates[i];
+            var at = $"coupons.templates[{i}]";
+            if (string.IsNullOrWhiteSpace(t.Code) || t.Code.Length > 32 || !codes.Add(t.Code))
+            {
+                fail($"{at}.code", "a unique code of 1–32 characters is required.");
+            }
+
+            if (string.IsNullOrWhiteSpace(t.Name) || t.Name.Length > 100)
+            {
+                fail($"{at}.name", "1–100 characters are required.");
+            }
+
+            switch (t.Kind)
+            {
+                case Coupons.CouponKind.Cash when t.Value < 1:
+                case Coupons.CouponKind.Threshold when t.Value < 1 || t.MinimumSpend <= t.Value:
+                    fail($"{at}.value", "a cash coupon takes at least 1 fen off; a threshold coupon takes less than its minimumSpend.");
+                    break;
+                case Coupons.CouponKind.Discount when t.PercentOff is <= 0 or >= 100 || t.Cap < 0:
+                    fail($"{at}.percentOff", "a discount coupon takes more than 0 and less than 100 percent off, with a cap not negative.");
+                    break;
+            }
+
+            if (t.MinimumSpend < 0 || t.Cost is < 0 || t.Uses < 1 || t.PerMember is < 1 || t.Total is < 1 || t.ValidDays is < 1)
+            {
+                fail(at, "minimumSpend and cost are not negative; uses, perMember, total and validDays are at least 1.");
+            }
+
+            if (t.ValidFrom is { } from && t.ValidUntil is { } until && until < from)
+            {
+                fail($"{at}.validUntil", "must not be before validFrom.");
+            }
+        }
+
+        foreach (var code in rules.OnEnrolment.Where(c => rules.Find(c) is null))
+        {
+            fail("coupons.onEnrolment", $"unknown template '{code}'.");
         }
     }
 

@@ -93,14 +93,28 @@ public sealed record MilestoneStep
 
 public enum RewardKind
 {
-    /// <summary>Goods handed over at the store.</summary>
+    /// <summary>Goods handed over at the store against a pickup code.</summary>
     Gift = 0,
 
-    /// <summary>A cash coupon for a later purchase.</summary>
+    /// <summary>A coupon for a later purchase (a template of the program, or a cash coupon of <see cref="RedemptionItem.Value"/>).</summary>
     Coupon = 1,
+
+    /// <summary>Points turned into cash off the next purchase: a cash coupon of <see cref="RedemptionItem.Value"/>.</summary>
+    Cash = 2,
+
+    /// <summary>A service (a health check, a trip): an entitlement used once, marked used by staff.</summary>
+    Service = 3,
 }
 
-/// <summary>One line of the redemption table: what a number of points buys.</summary>
+/// <summary>The period a per-member redemption limit counts over.</summary>
+public enum LimitPeriod
+{
+    Ever = 0,
+    Year = 1,
+    Month = 2,
+}
+
+/// <summary>One item of the redemption catalogue: what a number of points buys, for whom, where and when.</summary>
 public sealed record RedemptionItem
 {
     public required string Code { get; init; }
@@ -111,13 +125,36 @@ public sealed record RedemptionItem
 
     public RewardKind Kind { get; init; }
 
-    /// <summary>Value in fen (the coupon's face value, or the gift's cost for liability reports).</summary>
+    /// <summary>Value in fen: a coupon's face value, a gift's cost (for liability and cost reports).</summary>
     public long Value { get; init; }
 
+    /// <summary>Coupon items: the coupon template issued (otherwise a cash coupon of <see cref="Value"/>).</summary>
+    public string? Coupon { get; init; }
+
+    /// <summary>Days a coupon or service stays valid from the redemption; services default to the end of the year.</summary>
     public int? ValidDays { get; init; }
 
     /// <summary>Tiers allowed to redeem it; everybody when empty.</summary>
     public IReadOnlyList<string> Tiers { get; init; } = [];
+
+    /// <summary>How many times one member may redeem it in <see cref="LimitPeriod"/>; no limit when null.</summary>
+    public int? PerMember { get; init; }
+
+    public LimitPeriod LimitPeriod { get; init; }
+
+    /// <summary>Months (1–12) this item may be redeemed in, on top of the catalogue's window; every month when empty.</summary>
+    public IReadOnlyList<int> Months { get; init; } = [];
+
+    /// <summary>Store codes where it may be redeemed; every store when empty.</summary>
+    public IReadOnlyList<string> Stores { get; init; } = [];
+
+    /// <summary>Only at the store where the member enrolled.</summary>
+    public bool IssuingStoreOnly { get; init; }
+
+    /// <summary>Gifts: stock is counted per store and a redemption takes one.</summary>
+    public bool Stock { get; init; }
+
+    public bool IsOpen(DateOnly date) => Months.Count == 0 || Months.Contains(date.Month);
 }
 
 /// <summary>When members may redeem and for what. An empty window schedule means every day.</summary>

@@ -124,6 +124,9 @@ public sealed class Sale
 
     public IReadOnlyList<SaleLine> Lines => _lines;
 
+    /// <summary>Every unit of every line has come back.</summary>
+    public bool FullyReturned => _lines.All(l => l.ReturnedQuantity == l.Quantity);
+
     /// <summary>Records a priced sale and spreads its points over the earning lines.</summary>
     public static Sale FromQuote(long programId, long storeId, long? memberId, string orderNumber, DateTime atUtc, DateOnly localDate, IReadOnlyList<BasketLine> basket, Quote quote)
     {
@@ -133,7 +136,7 @@ public sealed class Sale
         {
             var q = quote.Lines[i];
             var b = basket[i];
-            sale._lines.Add(new SaleLine(i + 1, b.Sku, b.Name, b.Category, b.Brand, b.FlagList, q.Quantity, q.UnitPrice, q.Amount, q.Discount, q.Paid, q.DiscountRule, shares[i]));
+            sale._lines.Add(new SaleLine(i + 1, b.Sku, b.Name, b.Category, b.Brand, b.FlagList, q.Quantity, q.UnitPrice, q.Amount, q.Discount, q.Paid, q.DiscountRule, shares[i]) { CouponDiscount = q.CouponDiscount });
         }
 
         sale.Amount = quote.Amount;
@@ -203,7 +206,7 @@ public sealed class Sale
 
         // Points and stored value paid with come back in proportion to what is refunded; the
         // last return takes the rest.
-        var all = _lines.All(l => l.ReturnedQuantity == l.Quantity);
+        var all = FullyReturned;
         var refundedPaid = _lines.Sum(l => l.ReturnedPaid);
         long Share(long total, long already) => (all || Paid == 0 ? total : (long)((Int128)total * refundedPaid / Paid)) - already;
         if (PointsUsed > 0)
@@ -295,6 +298,9 @@ public sealed class SaleLine
     public string? DiscountRule { get; private set; }
 
     public long Points { get; private set; }
+
+    /// <summary>The part of <see cref="Discount"/> that coupons took (sales only).</summary>
+    public long CouponDiscount { get; internal set; }
 
     public int ReturnedQuantity { get; private set; }
 

@@ -29,12 +29,23 @@ public sealed record SaleRequest(
     IReadOnlyList<PaymentRequest>? Payments = null,
     DateTimeOffset? At = null,
     EnrollMemberRequest? Enrol = null,
-    long? PointsToUse = null);
+    long? PointsToUse = null,
+    IReadOnlyList<string>? Coupons = null);
 
-public sealed record SaleLineView(int Line, string Sku, int Quantity, long UnitPrice, long Amount, long Discount, long Paid, string? Rule, long Points)
+/// <summary>A receipt line: list amount, the whole discount (member discount and coupons, <see cref="CouponDiscount"/> of it from coupons), what was paid.</summary>
+public sealed record SaleLineView(int Line, string Sku, int Quantity, long UnitPrice, long Amount, long Discount, long Paid, string? Rule, long Points, long CouponDiscount = 0)
 {
-    public static SaleLineView From(SaleLine l) => new(l.LineNo, l.Sku, l.Quantity, l.UnitPrice, l.Amount, l.Discount, l.Paid, l.DiscountRule, l.Points);
+    public static SaleLineView From(SaleLine l) => new(l.LineNo, l.Sku, l.Quantity, l.UnitPrice, l.Amount, l.Discount, l.Paid, l.DiscountRule, l.Points, l.CouponDiscount);
 }
+
+/// <summary>A coupon used on a basket and what it took off.</summary>
+public sealed record AppliedCouponView(string Code, string Template, string Name, string Kind, long Discount)
+{
+    public static AppliedCouponView From(CouponApplied c) => new(c.Code, c.Template, c.Name, Patron.Server.Features.Coupons.Codes.Of(c.Kind), c.Discount);
+}
+
+/// <summary>A coupon the member holds (or the cashier named), whether it can be used on this basket and, if not, why.</summary>
+public sealed record QuoteCouponView(string Code, string Template, string Name, string Kind, long Value, DateTime? ExpiresAt, bool Usable, string? Reason = null, string? Message = null);
 
 /// <summary>
 /// A recorded sale or return: per line what was paid, the discount and the rule that gave it,
@@ -68,6 +79,9 @@ public sealed record SaleResult(
     /// <summary>The member's stored value after the sale or return, when it paid with (or gave back) stored value.</summary>
     public Patron.Server.Features.StoredValue.StoredValueBalance? StoredValueAfter { get; init; }
 
+    /// <summary>Coupons used on the sale; on a return, the coupons the return made usable again.</summary>
+    public IReadOnlyList<AppliedCouponView> Coupons { get; init; } = [];
+
     public static SaleResult From(Sale s, long? balance, long? debt, string? tier, EffectsView? effects, bool replayed = false) =>
         new(s.Id, s.Kind == SaleKind.Sale ? "sale" : "return", s.OrderNumber, s.StoreId, s.MemberId, s.At, [.. s.Lines.OrderBy(l => l.LineNo).Select(SaleLineView.From)],
             s.Amount, s.Discount, s.Paid, s.Points, balance, debt, tier, effects, replayed, s.PointsUsed, s.PointsValue, s.StoredPrincipal, s.StoredBonus);
@@ -76,12 +90,12 @@ public sealed record SaleResult(
 /// <summary>How far the member may pay with points on this basket.</summary>
 public sealed record PointsPaymentView(bool Allowed, long Available, long MaxPoints, long MaxValue, long PointsPerYuan, long Step);
 
-public sealed record QuoteLineView(int Line, string Sku, int Quantity, long UnitPrice, long Amount, long Discount, long Paid, string? Rule, bool EarnsPoints);
+public sealed record QuoteLineView(int Line, string Sku, int Quantity, long UnitPrice, long Amount, long Discount, long Paid, string? Rule, bool EarnsPoints, long CouponDiscount = 0);
 
 /// <summary>
-/// A priced basket: per line the member price and the rule that gave it, the totals, the points it
-/// would earn, and what the member may pay with (points within limits; the coupons they hold,
-/// which the coupons feature will apply).
+/// A priced basket: per line the member price and the rule that gave it, the coupons applied, the
+/// totals, the points it would earn, and what the member may pay with (points within limits; the
+/// coupons they hold, each usable on this basket or not, with the reason).
 /// </summary>
 public sealed record QuoteResult(
     long? MemberId,
@@ -94,17 +108,25 @@ public sealed record QuoteResult(
     long Points,
     long? Balance,
     PointsPaymentView? PayWithPoints = null,
-    IReadOnlyList<IssuedCouponView>? Coupons = null)
+    IReadOnlyList<QuoteCouponView>? Coupons = null)
 {
+    /// <summary>The coupons named in the request, applied in order, and what each took off.</summary>
+    public IReadOnlyList<AppliedCouponView> AppliedCoupons { get; init; } = [];
+
+    public long CouponDiscount => AppliedCoupons.Sum(c => c.Discount);
+
     /// <summary>The member's stored value (null for a sub-card, which has none): frozen when the card lapsed.</summary>
     public Patron.Server.Features.StoredValue.StoredValueBalance? StoredValue { get; init; }
 
     /// <summary>Things the cashier should know: card.lapsed (no member benefits until renewed).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
-    public static QuoteResult From(Quote q, long? memberId, string? tier, long? balance, PointsPaymentView? payWithPoints = null, IReadOnlyList<IssuedCouponView>? coupons = null) =>
-        new(memberId, tier, [.. q.Lines.Select(l => new QuoteLineView(l.Index + 1, l.Sku, l.Quantity, l.UnitPrice, l.Amount, l.Discount, l.Paid, l.DiscountRule, l.EarnsPoints))],
-            q.Amount, q.Discount, q.Payable, q.EligibleForPoints, q.Points, balance, payWithPoints, coupons);
+    public static QuoteResult From(Quote q, long? memberId, string? tier, long? balance, PointsPaymentView? payWithPoints = null, IReadOnlyList<QuoteCouponView>? coupons = null) =>
+        new(memberId, tier, [.. q.Lines.Select(l => new QuoteLineView(l.Index + 1, l.Sku, l.Quantity, l.UnitPrice, l.Amount, l.Discount, l.Paid, l.DiscountRule, l.EarnsPoints, l.CouponDiscount))],
+            q.Amount, q.Discount, q.Payable, q.EligibleForPoints, q.Points, balance, payWithPoints, coupons)
+        {
+            AppliedCoupons = [.. q.Coupons.Select(AppliedCouponView.From)],
+        };
 }
 
 internal static class CheckoutInput
@@ -157,6 +179,17 @@ internal static class CheckoutInput
 
         errors.ThrowIfAny();
         return basket;
+    }
+
+    public static List<string> Coupons(IReadOnlyList<string>? coupons)
+    {
+        var list = (coupons ?? []).Select(c => (c ?? "").Trim().ToUpperInvariant()).ToList();
+        if (list.Count > 20 || list.Any(c => c.Length is 0 or > 32))
+        {
+            throw Problem.Invalid("coupon.code_invalid", "Name at most 20 coupons by their codes.", "coupons");
+        }
+
+        return list;
     }
 
     public static List<Payment> Payments(IReadOnlyList<PaymentRequest>? payments)

@@ -7,6 +7,7 @@ using Patron.Domain.Pricing;
 using Patron.Domain.Programs;
 using Patron.Domain.Sales;
 using Patron.Server.Features.Cards;
+using Patron.Server.Features.Coupons;
 using Patron.Server.Features.Members;
 using Patron.Server.Features.Points;
 using Patron.Server.Features.Programs;
@@ -25,7 +26,7 @@ namespace Patron.Server.Features.Checkout;
 /// with the same body answers with the recorded sale; a different body with a used number is
 /// refused.
 /// </summary>
-public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger ledger, EarningEffects effects, EnrollMember enrol, CardOperations cards, TimeProvider clock)
+public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger ledger, EarningEffects effects, EnrollMember enrol, CardOperations cards, CheckoutCoupons coupons, TimeProvider clock)
 {
     public static readonly TimeSpan OfflineWindow = TimeSpan.FromDays(7);
 
@@ -33,12 +34,14 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
     {
         var basket = CheckoutInput.Basket(r.Lines);
         var payments = CheckoutInput.Payments(r.Payments);
+        var codes = CheckoutInput.Coupons(r.Coupons);
         var (store, atUtc, localDate) = await PlaceAsync(r, caller, ct);
         var (memberId, card) = await MemberOfAsync(r.MemberId, r.CardNumber, store, caller, ct);
         var rules = await programs.InForceAsync(store.ProgramId, localDate, ct);
+        var named = CheckoutCoupons.Inputs(await coupons.LoadAsync(codes, store.ProgramId, memberId, atUtc, ct));
         if (memberId is not { } id)
         {
-            return QuoteResult.From(PricingEngine.Quote(rules, basket, null, localDate, payments), null, null, null);
+            return QuoteResult.From(PricingEngine.Quote(rules, basket, null, localDate, payments, named, store.Code), null, null, null);
         }
 
         var member = await db.Members.AsNoTracking().FirstAsync(m => m.Id == id, ct);
@@ -46,23 +49,21 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         var standing = await CardStanding.OfAsync(db, id, atUtc, ct);
         var tier = card?.Tier ?? account?.Tier ?? rules.EntryTier?.Code;
         var pricing = standing.Lapsed ? null : new PricingMember(tier, member.Birthday);
-        var quote = PricingEngine.Quote(rules, basket, pricing, localDate, payments);
+        var quote = PricingEngine.Quote(rules, basket, pricing, localDate, payments, named, store.Code);
         var balance = account?.Balance ?? 0;
         var policy = rules.PointsPayment;
         var max = account?.Debt > 0 ? 0 : policy.MaxPoints(quote.Payable, balance);
         if (r.PointsToUse is > 0 and var use)
         {
             payments.Add(new Payment(Payment.Points, PointsValue(policy, use, max)));
-            quote = PricingEngine.Quote(rules, basket, pricing, localDate, payments);
+            quote = PricingEngine.Quote(rules, basket, pricing, localDate, payments, named, store.Code);
         }
 
         var payWith = new PointsPaymentView(policy.Allowed, Math.Max(0, balance), max, policy.ValueOf(max), policy.PointsPerYuan, policy.Step);
-        var coupons = await db.Coupons.AsNoTracking()
-            .Where(c => c.MemberId == id && c.Status == Domain.Coupons.CouponStatus.Issued && (c.ExpiresAt == null || c.ExpiresAt > atUtc))
-            .OrderBy(c => c.ExpiresAt).Take(50).ToListAsync(ct);
+        var options = await coupons.OptionsAsync(rules, basket, pricing, localDate, store.Code, store.ProgramId, id, atUtc, ct);
         var stored = card is { Kind: CardKind.SubCard } ? null
             : new StoredValueBalance(account?.StoredPrincipal ?? 0, account?.StoredBonus ?? 0, (account?.StoredPrincipal ?? 0) + (account?.StoredBonus ?? 0), standing.Lapsed, standing.ValidUntil);
-        return QuoteResult.From(quote, id, tier, balance, payWith, [.. coupons.Select(IssuedCouponView.From)]) with
+        return QuoteResult.From(quote, id, tier, balance, payWith, options) with
         {
             StoredValue = stored,
             Warnings = standing.Lapsed ? ["card.lapsed"] : [],
@@ -74,6 +75,7 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         var order = CheckoutInput.Order(r.OrderNumber);
         var basket = CheckoutInput.Basket(r.Lines);
         var payments = CheckoutInput.Payments(r.Payments);
+        var codes = CheckoutInput.Coupons(r.Coupons);
         if (r.PointsToUse is < 0 || (r.PointsToUse > 0 && r.MemberId is null && r.CardNumber is null))
         {
             throw Problem.Invalid("points.payment_invalid", "Points pay only for an identified member's sale, and never a negative number.", "pointsToUse");
@@ -123,12 +125,15 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                     earns = rules.Enrolment.QualifyingPurchaseEarns;
                 }
 
+                var named = await coupons.LoadAsync(codes, store.ProgramId, memberId, atUtc, ct);
+                var inputs = CheckoutCoupons.Inputs(named);
                 if (memberId is not { } id)
                 {
-                    var quoteAnonymous = PricingEngine.Quote(rules, basket, null, localDate, payments);
+                    var quoteAnonymous = PricingEngine.Quote(rules, basket, null, localDate, payments, inputs, store.Code);
                     var anonymous = Record(store, null, order, atUtc, localDate, basket, quoteAnonymous, hash, caller);
                     await db.SaveChangesAsync(ct);
-                    return SaleResult.From(anonymous, null, null, null, null);
+                    await coupons.ConsumeAsync(anonymous, named, quoteAnonymous, atUtc, ct);
+                    return SaleResult.From(anonymous, null, null, null, null) with { Coupons = [.. quoteAnonymous.Coupons.Select(AppliedCouponView.From)] };
                 }
 
                 if (!earns)
@@ -136,8 +141,10 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                     // The qualifying purchase of a new member, priced and earning as a non-member's
                     // under the program's policy, but theirs: it counts in their spending.
                     var joined = await ledger.OpenAsync(id, caller, atUtc, ct, localDate);
-                    var plain = Record(store, id, order, atUtc, localDate, basket, PricingEngine.Quote(rules, basket, null, localDate, payments), hash, caller);
+                    var plainQuote = PricingEngine.Quote(rules, basket, null, localDate, payments, inputs, store.Code);
+                    var plain = Record(store, id, order, atUtc, localDate, basket, plainQuote, hash, caller);
                     await db.SaveChangesAsync(ct);
+                    await coupons.ConsumeAsync(plain, named, plainQuote, atUtc, ct);
                     joined.Account.CountSpend(plain.Paid, joined.LocalDate(atUtc).Year, atUtc);
                     ledger.Stage(joined, plain.Id, caller.StaffId, store.Id);
                     return SaleResult.From(plain, joined.Points.Balance, joined.Points.Debt, joined.Account.Tier, null);
@@ -154,14 +161,14 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                 // A lapsed card identifies its member, whose benefits have stopped: priced and
                 // earning as a non-member's, recorded as theirs.
                 var pricing = standing.Lapsed ? null : new PricingMember(card?.Tier ?? m.Account.Tier, m.Member.Birthday);
-                var quote = PricingEngine.Quote(m.Rules, basket, pricing, localDate, payments);
+                var quote = PricingEngine.Quote(m.Rules, basket, pricing, localDate, payments, inputs, store.Code);
                 m.Points.Expire(atUtc);
                 long pointsValue = 0;
                 if (r.PointsToUse is > 0 and var use)
                 {
                     var max = m.Points.Debt > 0 ? 0 : m.Rules.PointsPayment.MaxPoints(quote.Payable, m.Points.Balance);
                     pointsValue = PointsValue(m.Rules.PointsPayment, use, max);
-                    quote = PricingEngine.Quote(m.Rules, basket, pricing, localDate, [.. payments, new Payment(Payment.Points, pointsValue)]);
+                    quote = PricingEngine.Quote(m.Rules, basket, pricing, localDate, [.. payments, new Payment(Payment.Points, pointsValue)], inputs, store.Code);
                 }
 
                 if (storedValue > quote.Payable - pointsValue)
@@ -191,6 +198,7 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                 }
 
                 await db.SaveChangesAsync(ct);
+                await coupons.ConsumeAsync(sale, named, quote, atUtc, ct);
                 if (quote.Points > 0)
                 {
                     m.Points.Earn(quote.Points, PointsCause.Sale, atUtc, m.ExpiresAt(atUtc), order);
@@ -205,7 +213,11 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                 }
 
                 ledger.Stage(m, sale.Id, caller.StaffId, store.Id);
-                return SaleResult.From(sale, m.Points.Balance, m.Points.Debt, m.Account.Tier, fx) with { StoredValueAfter = Balance(m, standing) };
+                return SaleResult.From(sale, m.Points.Balance, m.Points.Debt, m.Account.Tier, fx) with
+                {
+                    StoredValueAfter = Balance(m, standing),
+                    Coupons = [.. quote.Coupons.Select(AppliedCouponView.From)],
+                };
             }, ct);
         }
         catch (DbUpdateException e) when (IsOrderTaken(e) && db.Database.CurrentTransaction is null)
@@ -269,7 +281,10 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         }
 
         var account = existing.MemberId is { } id ? await db.MemberAccounts.AsNoTracking().FirstOrDefaultAsync(a => a.MemberId == id, ct) : null;
-        return SaleResult.From(existing, account?.Balance, account?.Debt, account?.Tier, null, replayed: true);
+        return SaleResult.From(existing, account?.Balance, account?.Debt, account?.Tier, null, replayed: true) with
+        {
+            Coupons = kind == SaleKind.Sale ? await coupons.OfSaleAsync(existing.Id, ct) : [],
+        };
     }
 
     /// <summary>The store the caller sells as, the time of the sale and its local date in the store's time zone.</summary>

@@ -6,6 +6,7 @@ using Patron.Domain.Points;
 using Patron.Domain.Sales;
 using Patron.Domain.StoredValue;
 using Patron.Server.Features.Audit;
+using Patron.Server.Features.Coupons;
 using Patron.Server.Features.Points;
 using Patron.Server.Features.Programs;
 using Patron.Server.Infrastructure.Auth;
@@ -36,7 +37,7 @@ public sealed record ReturnRequest(
 /// already spent become points debt where the program allows it; otherwise the return is
 /// refused and the store settles another way.
 /// </summary>
-public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules programs, MemberLedger ledger, EarningEffects effects, AuditLog audit)
+public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules programs, MemberLedger ledger, EarningEffects effects, CheckoutCoupons coupons, AuditLog audit)
 {
     public async Task<SaleResult> HandleAsync(ReturnRequest r, CallerScope caller, CancellationToken ct)
     {
@@ -78,10 +79,11 @@ public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules pr
                 ret.TerminalId = caller.TerminalId;
                 db.Sales.Add(ret);
                 await db.SaveChangesAsync(ct);
+                var restored = await coupons.ReturnAsync(sale, atUtc, ct);
                 if (m is null)
                 {
                     audit.Record(caller, "sale.returned", store.Id, null, "sale", ret.Id, new { order, ret = ret.OrderNumber, refund = -ret.Paid });
-                    return SaleResult.From(ret, null, null, null, null);
+                    return SaleResult.From(ret, null, null, null, null) with { Coupons = restored };
                 }
 
                 if (ret.PointsUsed < 0)
@@ -121,6 +123,7 @@ public sealed class ReturnSale(PatronDb db, CommitSale checkout, ProgramRules pr
                 return SaleResult.From(ret, m.Points.Balance, m.Points.Debt, m.Account.Tier, null) with
                 {
                     StoredValueAfter = m.Purse is { } p ? await StoredValue.TopUpStoredValue.BalanceAsync(db, m.Member.Id, p.Principal, p.Bonus, atUtc, ct) : null,
+                    Coupons = restored,
                 };
             }, ct);
         }

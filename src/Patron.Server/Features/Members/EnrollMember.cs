@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Patron.Data;
 using Patron.Domain.Cards;
+using Patron.Domain.Coupons;
 using Patron.Domain.Members;
 using Patron.Server.Features.Audit;
 using Patron.Server.Infrastructure.Auth;
@@ -30,7 +31,7 @@ public sealed record EnrollMemberRequest(
 /// the program's sequence. One person, one member: phone and ID number are unique per program.
 /// Everything (member, card, sequence, audit entry) is written in one transaction.
 /// </summary>
-public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, AuditLog audit, Programs.ProgramRules programs, Cards.CardNumbers numbers, TimeProvider clock)
+public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, AuditLog audit, Programs.ProgramRules programs, Cards.CardNumbers numbers, Coupons.CouponIssuer coupons, TimeProvider clock)
 {
     public async Task<MemberView> HandleAsync(EnrollMemberRequest r, CallerScope caller, CancellationToken ct)
     {
@@ -141,7 +142,9 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
         var member = new Member(program.Id, name, mobile, gender, birthday, protectedId, store.Id, caller.StaffId, caller.TerminalId, channel, now);
         var kind = cardNumber is null ? CardKind.Virtual : CardKind.Physical;
         cardNumber ??= await numbers.NextAsync(program.Id, ct);
-        var cards = (await programs.TryInForceAsync(program.Id, DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(now, Programs.ProgramRules.Zone(store.TimeZone))), ct))?.Cards;
+        var zone = Programs.ProgramRules.Zone(store.TimeZone);
+        var rules = await programs.TryInForceAsync(program.Id, DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(now, zone)), ct);
+        var cards = rules?.Cards;
         var card = member.IssueCard(cardNumber, kind, store.Id, now, cards?.Validity.Until(now));
         db.Members.Add(member);
         try
@@ -164,6 +167,17 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
         }
 
         db.CardEvents.Add(new CardEvent(card.Id, member.Id, program.Id, CardEventKind.Issued, cards?.Fee ?? 0, store.Id, now, caller.StaffId, "enrolment"));
+        foreach (var template in (rules?.Coupons.OnEnrolment ?? []).Select(c => rules!.Coupons.Find(c)!))
+        {
+            // A welcome coupon past its template's total limit is simply not given.
+            if (template.Total is { } total && await db.Coupons.CountAsync(c => c.ProgramId == program.Id && c.TemplateCode == template.Code, ct) >= total)
+            {
+                continue;
+            }
+
+            await coupons.IssueAsync(program.Id, template, [member.Id], CouponSource.Enrolment, "enrolment", store.Id, caller.StaffId, now, zone, ct);
+        }
+
         audit.Record(caller, "member.enrolled", store.Id, member.Id, "member", member.Id, new { channel, card = cardNumber, cardKind = kind.ToString() });
         await db.SaveChangesAsync(ct);
         if (tx is not null)

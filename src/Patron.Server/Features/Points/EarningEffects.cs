@@ -146,6 +146,10 @@ public sealed class EarningEffects(PatronDb db)
         }
     }
 
-    private static Coupon Issue(LockedMember m, VoucherSpec v, CouponSource source, string sourceRef, DateTime atUtc) =>
-        new(m.Member.ProgramId, m.Member.Id, v.Name, v.Value, v.Terms, source, sourceRef, atUtc, v.ValidDays is { } d ? atUtc.AddDays(d) : null);
+    private static Coupon Issue(LockedMember m, VoucherSpec v, CouponSource source, string sourceRef, DateTime atUtc)
+    {
+        var template = CouponTemplate.FromVoucher(sourceRef, v);
+        var (starts, expires) = template.Window(atUtc, m.Zone);
+        return new(m.Member.ProgramId, m.Member.Id, template, source, sourceRef, atUtc, starts, expires);
+    }
 }

@@ -2,9 +2,11 @@ using Microsoft.EntityFrameworkCore;
 using Patron.Data;
 using Patron.Domain.Coupons;
 using Patron.Domain.Points;
+using Patron.Domain.Programs;
 using Patron.Domain.Rewards;
 using Patron.Server.Features.Audit;
 using Patron.Server.Features.Checkout;
+using Patron.Server.Features.Coupons;
 using Patron.Server.Features.Points;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Data;
@@ -14,16 +16,22 @@ namespace Patron.Server.Features.Rewards;
 
 public sealed record RedeemRequest(string? Item, long? StoreId = null);
 
-public sealed record RedemptionResult(long RedemptionId, string Item, string Name, long Points, long Balance, IssuedCouponView? Coupon);
+/// <summary>
+/// What a redemption gave: the points spent and the balance after, and the coupon, the
+/// entitlement or, for a gift, the pickup code the member shows at the store.
+/// </summary>
+public sealed record RedemptionResult(long RedemptionId, string Item, string Name, long Points, long Balance, IssuedCouponView? Coupon, string Kind = "gift", string? PickupCode = null, string? Entitlement = null);
 
 public sealed record EntitlementView(long Id, string Code, string Name, int Year, DateTime ExpiresAt, DateTime? UsedAt);
 
 /// <summary>
-/// Exchanges points for an item of the program's redemption table, at a store, within the
-/// program's redemption window, for the tiers allowed, never with points debt outstanding and
-/// never beyond the balance. A coupon item issues the coupon in the same transaction.
+/// Exchanges points for an item of the catalogue at a store: within the catalogue's and the
+/// item's windows, at an allowed store, for the tiers allowed, within the member's limit, never
+/// with points debt outstanding, never beyond the balance, and for a gift with stock, never
+/// beyond the store's stock. A coupon, cash or service item issues it in the same transaction;
+/// a gift waits at the store for its pickup code. A refusal changes nothing.
 /// </summary>
-public sealed class Redeem(PatronDb db, CommitSale checkout, MemberLedger ledger, AuditLog audit)
+public sealed class Redeem(PatronDb db, CommitSale checkout, MemberLedger ledger, CouponIssuer issuer, AuditLog audit)
 {
     public async Task<RedemptionResult> HandleAsync(long memberId, RedeemRequest r, CallerScope caller, CancellationToken ct)
     {
@@ -45,15 +53,40 @@ public sealed class Redeem(PatronDb db, CommitSale checkout, MemberLedger ledger
             var rules = m.Rules.Redemption;
             var item = rules.Items.FirstOrDefault(i => i.Code == code)
                 ?? throw Problem.Invalid("redemption.item_unknown", $"The redemption table has no item {code}.", "item");
-            if (!rules.IsOpen(localDate))
+            if (!rules.IsOpen(localDate) || !item.IsOpen(localDate))
             {
-                var months = rules.Months.Count == 0 ? "" : " Open in months " + string.Join(", ", rules.Months) + ".";
-                throw Refused("redemption.closed", $"Redemption is not open on {localDate:yyyy-MM-dd}.{months}");
+                var months = item.Months.Count > 0 ? item.Months : rules.Months;
+                var open = months.Count == 0 ? "" : " Open in months " + string.Join(", ", months) + ".";
+                throw Refused("redemption.closed", $"Redemption of {item.Name} is not open on {localDate:yyyy-MM-dd}.{open}");
+            }
+
+            if ((item.Stores.Count > 0 && !item.Stores.Contains(store.Code)) || (item.IssuingStoreOnly && m.Member.EnrolStoreId != store.Id))
+            {
+                throw Refused("redemption.wrong_store", item.IssuingStoreOnly
+                    ? $"{item.Name} is redeemed only at the store where the member enrolled."
+                    : $"{item.Name} is redeemed only at stores {string.Join(", ", item.Stores)}.");
             }
 
             if (item.Tiers.Count > 0 && (m.Account.Tier is null || !item.Tiers.Contains(m.Account.Tier)))
             {
                 throw Refused("redemption.tier_forbidden", $"{item.Name} is for tiers {string.Join(", ", item.Tiers)} only.");
+            }
+
+            if (item.PerMember is { } limit)
+            {
+                var since = item.LimitPeriod switch
+                {
+                    LimitPeriod.Year => new DateOnly(localDate.Year, 1, 1),
+                    LimitPeriod.Month => new DateOnly(localDate.Year, localDate.Month, 1),
+                    _ => DateOnly.MinValue,
+                };
+                var sinceUtc = since == DateOnly.MinValue ? DateTime.MinValue : TimeZoneInfo.ConvertTimeToUtc(since.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified), m.Zone);
+                var taken = await db.Redemptions.CountAsync(x => x.MemberId == memberId && x.ItemCode == item.Code && x.Status != RedemptionStatus.Cancelled && x.At >= sinceUtc, ct);
+                if (taken >= limit)
+                {
+                    var period = item.LimitPeriod switch { LimitPeriod.Year => " a year", LimitPeriod.Month => " a month", _ => "" };
+                    throw Refused("redemption.limit", $"{item.Name} can be redeemed {limit} time(s){period} per member; this member has reached it.");
+                }
             }
 
             m.Points.Expire(atUtc);
@@ -67,25 +100,51 @@ public sealed class Redeem(PatronDb db, CommitSale checkout, MemberLedger ledger
                 throw Refused("points.insufficient", $"Not enough points: {m.Points.Balance} available, {item.Points} needed.");
             }
 
-            m.Points.Spend(item.Points, PointsCause.Redemption, atUtc, item.Code);
-            Coupon? coupon = null;
-            if (item.Kind == Domain.Programs.RewardKind.Coupon)
+            if (item.Stock && await db.Database.ExecuteSqlAsync(
+                    $"UPDATE gift_stocks SET quantity = quantity - 1, updated_at = {atUtc} WHERE program_id = {store.ProgramId} AND item_code = {item.Code} AND store_id = {store.Id} AND quantity > 0", ct) == 0)
             {
-                coupon = new Coupon(m.Member.ProgramId, memberId, item.Name, item.Value, null, CouponSource.Redemption, item.Code, atUtc, item.ValidDays is { } d ? atUtc.AddDays(d) : null);
-                db.Coupons.Add(coupon);
-                await db.SaveChangesAsync(ct);
+                throw Refused("redemption.out_of_stock", $"{item.Name} is out of stock at this store.");
             }
 
-            var redemption = new Redemption(m.Member.ProgramId, memberId, store.Id, item.Code, item.Name, item.Points, item.Value, coupon?.Id, atUtc) { StaffId = caller.StaffId };
+            m.Points.Spend(item.Points, PointsCause.Redemption, atUtc, item.Code);
+            Coupon? coupon = null;
+            Entitlement? entitlement = null;
+            switch (item.Kind)
+            {
+                case RewardKind.Coupon or RewardKind.Cash:
+                    var template = (item.Coupon is { } t ? m.Rules.Coupons.Find(t) : null)
+                        ?? CouponTemplate.FromVoucher(item.Code, new VoucherSpec { Name = item.Name, Value = item.Value, ValidDays = item.ValidDays ?? (item.Kind == RewardKind.Cash ? 30 : null) });
+                    coupon = (await issuer.IssueAsync(m.Member.ProgramId, template, [memberId], CouponSource.Redemption, item.Code, store.Id, caller.StaffId, atUtc, m.Zone, ct))[0];
+                    break;
+                case RewardKind.Service:
+                    var year = localDate.Year;
+                    var end = item.ValidDays is { } days ? atUtc.AddDays(days) : TimeZoneInfo.ConvertTimeToUtc(new DateTime(year + 1, 1, 1, 0, 0, 0, DateTimeKind.Unspecified), m.Zone);
+                    entitlement = new Entitlement(m.Member.ProgramId, memberId, item.Code, item.Name, year, atUtc, end);
+                    db.Entitlements.Add(entitlement);
+                    break;
+            }
+
+            await db.SaveChangesAsync(ct);
+            var redemption = new Redemption(m.Member.ProgramId, memberId, store.Id, item.Code, item.Name, item.Kind, item.Points, item.Value, coupon?.Id, atUtc)
+            {
+                StaffId = caller.StaffId,
+                EntitlementId = entitlement?.Id,
+            };
             db.Redemptions.Add(redemption);
             ledger.Stage(m, null, caller.StaffId);
             await db.SaveChangesAsync(ct);
+            if (entitlement is not null)
+            {
+                entitlement.RedemptionId = redemption.Id;
+            }
+
             audit.Record(caller, "points.redeemed", store.Id, memberId, "redemption", redemption.Id, new { item = item.Code, points = item.Points });
-            return new RedemptionResult(redemption.Id, item.Code, item.Name, item.Points, m.Points.Balance, coupon is null ? null : IssuedCouponView.From(coupon));
+            return new RedemptionResult(redemption.Id, item.Code, item.Name, item.Points, m.Points.Balance, coupon is null ? null : IssuedCouponView.From(coupon),
+                Codes.Of(item.Kind), redemption.PickupCode, entitlement?.Code);
         }, ct);
     }
 
-    private static ProblemException Refused(string code, string message) => new(StatusCodes.Status422UnprocessableEntity, code, message);
+    internal static ProblemException Refused(string code, string message) => new(StatusCodes.Status422UnprocessableEntity, code, message);
 }
 
 /// <summary>A member's entitlements, and staff marking one used: once, by its holder, before it expires; audited.</summary>

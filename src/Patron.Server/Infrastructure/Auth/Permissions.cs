@@ -21,6 +21,8 @@ public static class Permissions
     public const string CardsFreeze = "cards.freeze";
     public const string StoredValueRefund = "stored_value.refund";
     public const string FinanceRead = "finance.read";
+    public const string CouponsIssue = "coupons.issue";
+    public const string CatalogueStock = "catalogue.stock";
 
     private static readonly string[] AllStaff = [R.Admin, R.Marketing, R.StoreManager, R.Cashier, R.Auditor];
 
@@ -41,5 +43,7 @@ public static class Permissions
         o.AddPolicy(CardsFreeze, p => p.RequireRole(R.Admin, R.StoreManager));
         o.AddPolicy(StoredValueRefund, p => p.RequireRole(R.Admin, R.StoreManager));
         o.AddPolicy(FinanceRead, p => p.RequireRole(R.Admin, R.Auditor, R.StoreManager));
+        o.AddPolicy(CouponsIssue, p => p.RequireRole(R.Admin, R.Marketing, R.StoreManager));
+        o.AddPolicy(CatalogueStock, p => p.RequireRole(R.Admin, R.StoreManager));
     }
 }

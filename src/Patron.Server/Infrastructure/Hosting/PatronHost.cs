@@ -115,6 +115,10 @@ public static class PatronHost
         services.AddScoped<Features.StoredValue.RefundStoredValue>();
         services.AddScoped<Features.StoredValue.StoredValueQueries>();
         services.AddScoped<Features.StoredValue.Liability>();
+        services.AddScoped<Features.Coupons.CouponIssuer>();
+        services.AddScoped<Features.Coupons.CheckoutCoupons>();
+        services.AddScoped<Features.Coupons.ManageCoupons>();
+        services.AddScoped<Features.Rewards.Catalogue>();
         services.AddHostedService<JobRunner>();
     }
 
@@ -152,6 +156,8 @@ public static class PatronHost
         app.MapPointsApi();
         Features.Cards.CardsApi.MapCardsApi(app);
         Features.StoredValue.StoredValueApi.MapStoredValueApi(app);
+        Features.Coupons.CouponsApi.MapCouponsApi(app);
+        Features.Rewards.CatalogueApi.MapCatalogueApi(app);
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }
