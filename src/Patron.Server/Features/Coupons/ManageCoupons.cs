@@ -103,8 +103,14 @@ public sealed class ManageCoupons(PatronDb db, ProgramRules programs, CouponIssu
             throw Problem.Invalid(errors.All);
         }
 
-        var programId = r.ProgramId ?? (caller.ProgramIds.Count == 1 ? caller.ProgramIds.First() : (long?)null)
-            ?? throw Problem.Invalid("coupon.program_required", "Name the program.", "programId");
+        var storeProgram = r.StoreId is { } named ? await db.Stores.Where(x => x.Id == named).Select(x => (long?)x.ProgramId).FirstOrDefaultAsync(ct) : null;
+        var programId = r.ProgramId ?? storeProgram ?? (caller.ProgramIds.Count == 1 ? caller.ProgramIds.First() : (long?)null)
+            ?? throw Problem.Invalid("coupon.program_required", "Name the program (or the issuing store).", "programId");
+        if (r.StoreId is not null && storeProgram != programId)
+        {
+            throw Problem.Invalid("store.not_found", "The store does not exist in this program.", "storeId");
+        }
+
         if (!caller.CanSeeProgram(programId))
         {
             throw Problem.NotFound("program.not_found", "The program does not exist.");

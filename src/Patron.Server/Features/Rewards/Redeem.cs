@@ -164,8 +164,9 @@ public sealed class Entitlements(PatronDb db, CommitSale checkout, AuditLog audi
         return await Transactions.RunAsync(db, async ct =>
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            var e = await db.Entitlements.Where(x => x.MemberId == memberId && x.Code == code && x.ExpiresAt > now && x.RevokedAt == null)
-                    .OrderByDescending(x => x.Year).FirstOrDefaultAsync(ct)
+            var valid = db.Entitlements.Where(x => x.MemberId == memberId && x.Code == code && x.ExpiresAt > now && x.RevokedAt == null);
+            var e = await valid.Where(x => x.UsedAt == null).OrderBy(x => x.ExpiresAt).ThenBy(x => x.Id).FirstOrDefaultAsync(ct)
+                ?? await valid.OrderByDescending(x => x.Year).FirstOrDefaultAsync(ct)
                 ?? throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "entitlement.none", "The member holds no valid entitlement of this kind.");
 
             // Guarded update first (it takes the row lock): of two uses at the same moment one wins.

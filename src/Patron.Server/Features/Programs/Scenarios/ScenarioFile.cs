@@ -93,6 +93,14 @@ public sealed record ScenarioStep
     /// <summary>Issues a sub-card at the counter for someone the member names.</summary>
     public SubCardStep? SubCard { get; init; }
 
+    public IssueCouponStep? IssueCoupon { get; init; }
+
+    /// <summary>Hands over the member's latest gift redemption at its store against its pickup code.</summary>
+    public MemberStep? Pickup { get; init; }
+
+    /// <summary>Cancels the member's latest redemption (points and stock come back).</summary>
+    public MemberStep? CancelRedemption { get; init; }
+
     /// <summary>Runs the periodic jobs (expiry, tier retention, card validity) at the step's time.</summary>
     public bool RunJobs { get; init; }
 
@@ -129,6 +137,19 @@ public sealed record SaleStep
 
     /// <summary>Which card identifies the member: "principal" (default: none, the member by id) or "sub" (their latest sub-card).</summary>
     public string? Card { get; init; }
+
+    /// <summary>Coupons to use, by template code: the member's open coupon of each template that expires first.</summary>
+    public IReadOnlyList<string>? Coupons { get; init; }
+}
+
+/// <summary>Issues coupons of a template to a member (as head office, with the reason "scenario").</summary>
+public sealed record IssueCouponStep
+{
+    public required string Member { get; init; }
+
+    public required string Template { get; init; }
+
+    public int Count { get; init; } = 1;
 }
 
 public sealed record TopUpStep
@@ -293,6 +314,15 @@ public sealed record Expectation
 
     /// <summary>Coupons the member holds, unused.</summary>
     public int? Coupons { get; init; }
+
+    /// <summary>What coupons took off a sale (or, for a return, the value of the coupons it made usable again), yuan.</summary>
+    public string? CouponDiscount { get; init; }
+
+    /// <summary>The face value of the coupon the step issued (a redemption or an issue step), yuan.</summary>
+    public string? CouponValue { get; init; }
+
+    /// <summary>The state of the member's latest redemption: awaiting_pickup, done, picked_up or cancelled.</summary>
+    public string? Redemption { get; init; }
 
     /// <summary>Entitlements the step granted, by code.</summary>
     public IReadOnlyList<string>? EntitlementsGranted { get; init; }

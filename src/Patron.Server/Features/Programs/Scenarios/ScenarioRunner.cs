@@ -8,6 +8,7 @@ using Patron.Domain.Organisation;
 using Patron.Domain.Programs;
 using Patron.Server.Features.Cards;
 using Patron.Server.Features.Checkout;
+using Patron.Server.Features.Coupons;
 using Patron.Server.Features.Members;
 using Patron.Server.Features.Points;
 using Patron.Server.Features.Rewards;
@@ -174,7 +175,34 @@ public sealed class ScenarioRunner
                         saleRequest = saleRequest with { MemberId = null, CardNumber = await CardNumberAsync(sp, buyerAlias, which, n, ct) };
                     }
 
+                    if (s.Coupons is { Count: > 0 } templates && s.Member is { } holder)
+                    {
+                        saleRequest = saleRequest with { Coupons = await CouponCodesAsync(sp, Member(holder, n), templates, ct) };
+                    }
+
                     outcome.FromSale(await sp.GetRequiredService<CommitSale>().HandleAsync(saleRequest, admin, ct));
+                    break;
+                case { IssueCoupon: { } ic }:
+                    title = $"issue {ic.Count} × {ic.Template} to {ic.Member}";
+                    outcome.Member = ic.Member;
+                    var issued = await sp.GetRequiredService<ManageCoupons>().IssueAsync(
+                        new IssueCouponsRequest(ic.Template, [.. Enumerable.Repeat(Member(ic.Member, n), ic.Count)], Reason: "scenario", StoreId: _storeId), admin, ct);
+                    outcome.CouponsIssued = issued.Issued;
+                    outcome.CouponValue = issued.Coupons.FirstOrDefault()?.Value;
+                    break;
+                case { Pickup: { } pu }:
+                    title = $"{pu.Member} collects a gift";
+                    outcome.Member = pu.Member;
+                    var gift = await sp.GetRequiredService<PatronDb>().Redemptions.Where(x => x.MemberId == Member(pu.Member, n) && x.PickupCode != null)
+                        .OrderByDescending(x => x.Id).FirstOrDefaultAsync(ct) ?? throw new DomainException(new DomainError("redemption.not_found", $"{pu.Member} has no gift to collect."));
+                    await sp.GetRequiredService<Catalogue>().PickUpAsync(new PickupRequest(gift.PickupCode, gift.StoreId), admin, ct);
+                    break;
+                case { CancelRedemption: { } cr }:
+                    title = $"cancel {cr.Member}'s latest redemption";
+                    outcome.Member = cr.Member;
+                    var latest = await sp.GetRequiredService<PatronDb>().Redemptions.Where(x => x.MemberId == Member(cr.Member, n)).OrderByDescending(x => x.Id).Select(x => x.Id).FirstOrDefaultAsync(ct);
+                    var cancelled = await sp.GetRequiredService<Catalogue>().CancelAsync(latest, new CancelRedemptionRequest("scenario"), admin, ct);
+                    outcome.Points = cancelled.Points;
                     break;
                 case { Return: { } r }:
                     title = $"return of {r.Order}";
@@ -191,6 +219,7 @@ public sealed class ScenarioRunner
                     var redeemed = await sp.GetRequiredService<Redeem>().HandleAsync(Member(d.Member, n), new RedeemRequest(d.Item, _storeId), admin, ct);
                     outcome.Points = -redeemed.Points;
                     outcome.CouponsIssued = redeemed.Coupon is null ? 0 : 1;
+                    outcome.CouponValue = redeemed.Coupon?.Value;
                     break;
                 case { Adjust: { } a }:
                     title = $"{a.By} adjusts {a.Member} by {a.Points}";
@@ -283,6 +312,8 @@ public sealed class ScenarioRunner
             outcome.Summary = await sp.GetRequiredService<PointsQueries>().GetAsync(memberId, admin, ct);
             outcome.Stored = (await sp.GetRequiredService<StoredValueQueries>().GetAsync(memberId, admin, ct, history: false)).Balance;
             outcome.Cards = await sp.GetRequiredService<CardOperations>().ListAsync(memberId, admin, ct);
+            var redemption = await sp.GetRequiredService<PatronDb>().Redemptions.AsNoTracking().Where(x => x.MemberId == memberId).OrderByDescending(x => x.Id).FirstOrDefaultAsync(ct);
+            outcome.Redemption = redemption is null ? null : redemption.AwaitsPickup ? "awaiting_pickup" : Codes.Of(redemption.Status);
         }
 
         Check(n, step.Expect ?? new Expectation(), outcome, output);
@@ -334,6 +365,9 @@ public sealed class ScenarioRunner
         Expect("expiringSoon", x.ExpiringSoon?.ToString(CultureInfo.InvariantCulture), o.Summary?.ExpiringSoon.ToString(CultureInfo.InvariantCulture));
         Expect("couponsIssued", x.CouponsIssued?.ToString(CultureInfo.InvariantCulture), (o.CouponsIssued ?? 0).ToString(CultureInfo.InvariantCulture));
         Expect("coupons", x.Coupons?.ToString(CultureInfo.InvariantCulture), o.Summary?.Coupons.Count.ToString(CultureInfo.InvariantCulture));
+        Expect("couponDiscount", Canon(x.CouponDiscount, "expect.couponDiscount"), Money(o.CouponDiscount ?? 0));
+        Expect("couponValue", Canon(x.CouponValue, "expect.couponValue"), Money(o.CouponValue));
+        Expect("redemption", x.Redemption, o.Redemption);
         Expect("entitlementsGranted", x.EntitlementsGranted is null ? null : string.Join(",", x.EntitlementsGranted.Order()), string.Join(",", (o.Entitlements ?? []).Order()));
         Expect("status", x.Status, o.Status);
         string Bool(bool? b) => b is { } v ? (v ? "true" : "false") : "(none)";
@@ -367,6 +401,21 @@ public sealed class ScenarioRunner
         memberId,
         Payments: s.Payments?.Select((p, i) => new PaymentRequest(p.Method, ScenarioFile.Fen(p.Amount, $"steps[{n - 1}].payments[{i}].amount"))).ToList(),
         PointsToUse: s.PointsToUse);
+
+    /// <summary>The codes of the member's open coupons of these templates, each the one that expires first.</summary>
+    private static async Task<List<string>> CouponCodesAsync(IServiceProvider sp, long memberId, IReadOnlyList<string> templates, CancellationToken ct)
+    {
+        var open = await sp.GetRequiredService<PatronDb>().Coupons.AsNoTracking()
+            .Where(c => c.MemberId == memberId && c.Status == Domain.Coupons.CouponStatus.Issued)
+            .OrderBy(c => c.ExpiresAt == null).ThenBy(c => c.ExpiresAt).ThenBy(c => c.Id).ToListAsync(ct);
+        var codes = new List<string>();
+        foreach (var t in templates)
+        {
+            codes.Add(open.FirstOrDefault(c => c.TemplateCode == t && !codes.Contains(c.Code))?.Code ?? "NO-" + t.ToUpperInvariant());
+        }
+
+        return codes;
+    }
 
     /// <summary>The number of the member's current principal card, or of their latest sub-card ("sub").</summary>
     private async Task<string> CardNumberAsync(IServiceProvider sp, string alias, string which, int n, CancellationToken ct)
@@ -449,6 +498,12 @@ public sealed class ScenarioRunner
 
         public int? CouponsIssued { get; set; }
 
+        public long? CouponDiscount { get; set; }
+
+        public long? CouponValue { get; set; }
+
+        public string? Redemption { get; set; }
+
         public IReadOnlyList<string>? Entitlements { get; set; }
 
         public string? Status { get; set; }
@@ -484,6 +539,7 @@ public sealed class ScenarioRunner
             BonusUsed = Math.Abs(s.StoredBonus);
             Points = s.Points;
             CouponsIssued = s.Effects?.Coupons.Count ?? 0;
+            CouponDiscount = s.Coupons.Sum(c => c.Discount);
             Entitlements = s.Effects?.Entitlements ?? [];
         }
     }
