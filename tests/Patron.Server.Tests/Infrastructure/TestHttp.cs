@@ -13,6 +13,8 @@ public static class TestHttp
     public static Task<HttpResponseMessage> PostRaw(this HttpClient client, string url, string json) =>
         client.PostAsync(url, new StringContent(json, System.Text.Encoding.UTF8, "application/json"), Ct);
 
+    public static Task<HttpResponseMessage> PutJson(this HttpClient client, string url, object body) => client.PutAsJsonAsync(url, body, Ct);
+
     public static Task<HttpResponseMessage> Get(this HttpClient client, string url) => client.GetAsync(url, Ct);
 
     public static Task<HttpResponseMessage> SendRequest(this HttpClient client, HttpRequestMessage request) => client.SendAsync(request, Ct);
