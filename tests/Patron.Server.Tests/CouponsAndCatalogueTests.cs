@@ -210,6 +210,44 @@ public abstract class CouponsAndCatalogueTests(PatronApp app)
         Assert.Equal(1, await app.WithDbAsync(db => db.AuditLog.CountAsync(a => a.Action == "redemption.cancelled" && a.MemberId == member)));
     }
 
+    [Fact]
+    public async Task ConsolePages_IssueCouponsToAListAndHandOverAGift_InChinese_WithErrorsBesideTheField()
+    {
+        await EnsureProgramAsync();
+        app.Clock.Set(Noon);
+        var member = await EnrolAsync();
+        var card = await app.WithDbAsync(db => db.Cards.Where(c => c.MemberId == member).Select(c => c.Number).FirstAsync());
+        var marketing = await app.SignInAsync("marketing");
+        var page = await marketing.GetPageAsync("/coupons");
+        Assert.Contains("维生素88折券", page);
+        Assert.Contains("折扣券", page);
+
+        var url = $"/coupons?program={app.Org.ProgramA}";
+        var bad = await marketing.PostFormAsync($"{url}&handler=Issue", new() { ["Template"] = "vit12", ["Recipients"] = card });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("请填写原因", await bad.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.Redirect, (await marketing.PostFormAsync($"{url}&handler=Issue", new() { ["Template"] = "vit12", ["Recipients"] = card, ["Reason"] = "回访" })).StatusCode);
+        Assert.Contains("已发放 1 张优惠券", await marketing.GetPageAsync(url));
+        Assert.Equal(1, await app.WithDbAsync(db => db.Coupons.CountAsync(c => c.MemberId == member && c.TemplateCode == "vit12")));
+
+        var cashier = await app.SignInAsync("cashier-a1");
+        var denied = await cashier.PostFormAsync($"{url}&handler=Issue", new() { ["Template"] = "vit12", ["Recipients"] = card, ["Reason"] = "x" });
+        Assert.Contains("/denied", denied.Headers.Location?.ToString());
+
+        await _a1.PostJson("/api/checkout/sales", new { orderNumber = Order(), memberId = member, lines = new[] { new { sku = "A", quantity = 1, unitPrice = 10_000 } } });
+        var redeemed = await (await _a1.PostJson($"/api/members/{member}/redemptions", new { item = "towel" })).ReadJson();
+        var desk = $"/catalogue?store={app.Org.StoreA1}";
+        var catalogue = await cashier.GetPageAsync(desk);
+        Assert.Contains("毛巾", catalogue);
+        Assert.Contains("待领取", catalogue);
+        var wrong = await cashier.PostFormAsync($"{desk}&handler=Pickup", new() { ["PickupCode"] = "" });
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
+        Assert.Contains("请输入会员出示的领取码", await wrong.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.Redirect, (await cashier.PostFormAsync($"{desk}&handler=Pickup", new() { ["PickupCode"] = redeemed.GetProperty("pickupCode").GetString()! })).StatusCode);
+        Assert.Contains("已发放给", await cashier.GetPageAsync(desk));
+        Assert.Equal(Domain.Rewards.RedemptionStatus.PickedUp, await app.WithDbAsync(db => db.Redemptions.Where(r => r.Id == redeemed.GetProperty("redemptionId").GetInt64()).Select(r => r.Status).FirstAsync()));
+    }
+
     private async Task Issue(ConsoleClient staff, string template, long member) =>
         Assert.Equal(HttpStatusCode.OK, (await staff.Http.PostJson("/api/coupons/issue", new { template, memberIds = new[] { member }, reason = "test", storeId = app.Org.StoreA1 })).StatusCode);
 
