@@ -43,8 +43,8 @@ public static class PointsApi
             })
             .RequireAuthorization(Permissions.Checkout)
             .WithName("RedeemPoints")
-            .WithSummary("Exchange points for an item of the redemption table.")
-            .WithDescription("Refusals (422): redemption.closed, redemption.tier_forbidden, redemption.points_debt, points.insufficient; redemption.item_unknown (400).")
+            .WithSummary("Exchange points for an item of the catalogue: a coupon, a cash coupon, a service entitlement or a gift waiting at the store for its pickup code.")
+            .WithDescription("Refusals (422), changing nothing: redemption.closed, redemption.wrong_store, redemption.tier_forbidden, redemption.limit, redemption.points_debt, points.insufficient, redemption.out_of_stock, coupon.total_reached; redemption.item_unknown (400). A gift answers with its pickupCode.")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
 
         m.MapGet("/entitlements", async (long memberId, Entitlements e, HttpContext http, CancellationToken ct) =>
