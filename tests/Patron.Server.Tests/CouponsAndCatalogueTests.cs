@@ -183,7 +183,7 @@ public abstract class CouponsAndCatalogueTests(PatronApp app)
 
         var redeemed = await (await _a1.PostJson(url, new { item = "cup" })).ReadJson();
         var pickup = redeemed.GetProperty("pickupCode").GetString()!;
-        Assert.Equal(8, pickup.Length);
+        Assert.Equal(10, pickup.Length);
         Assert.Equal((90L, start.Redemptions + 1, 0), await StateAsync());
         await AssertProblem(await _a1.PostJson(url, new { item = "cup" }), HttpStatusCode.UnprocessableEntity, "redemption.limit");
         Assert.Equal((90L, start.Redemptions + 1, 0), await StateAsync());
@@ -192,7 +192,8 @@ public abstract class CouponsAndCatalogueTests(PatronApp app)
         Assert.Contains(awaiting.EnumerateArray(), r => r.GetProperty("id").GetInt64() == redeemed.GetProperty("redemptionId").GetInt64());
         Assert.DoesNotContain(pickup, awaiting.GetRawText());
 
-        await AssertProblem(await _a2.PostJson("/api/redemptions/pickup", new { pickupCode = pickup }), HttpStatusCode.UnprocessableEntity, "redemption.wrong_store");
+        // Another store's counter cannot even tell the code exists.
+        await AssertProblem(await _a2.PostJson("/api/redemptions/pickup", new { pickupCode = pickup }), HttpStatusCode.NotFound, "redemption.not_found");
         var collected = await (await _a1.PostJson("/api/redemptions/pickup", new { pickupCode = pickup })).ReadJson();
         Assert.Equal("picked_up", collected.GetProperty("status").GetString());
         await AssertProblem(await _a1.PostJson("/api/redemptions/pickup", new { pickupCode = pickup }), HttpStatusCode.UnprocessableEntity, "redemption.picked_up");

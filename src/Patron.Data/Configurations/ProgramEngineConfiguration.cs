@@ -160,6 +160,7 @@ internal sealed class RedemptionConfiguration : IEntityTypeConfiguration<Redempt
         b.Property(x => x.ItemName).HasMaxLength(100);
         b.Property(x => x.Kind).HasDefaultValue(RewardKind.Gift);
         b.Property(x => x.PickupCode).HasMaxLength(16);
+        b.Property(x => x.TookStock).HasDefaultValue(false);
         b.Ignore(x => x.AwaitsPickup);
         b.HasIndex(x => new { x.MemberId, x.At });
         b.HasIndex(x => new { x.ProgramId, x.At });

@@ -49,6 +49,7 @@ public sealed class CouponsAndCatalogue : Migration
         m.AddColumn<DateTime>("cancelled_at", "redemptions", nullable: true);
         m.AddColumn<long>("cancelled_by_staff_id", "redemptions", nullable: true);
         m.AddColumn<long>("entitlement_id", "redemptions", nullable: true);
+        m.AddColumn<bool>("took_stock", "redemptions", nullable: false, defaultValue: false);
         m.CreateIndex("IX_redemptions_program_id_pickup_code", "redemptions", ["program_id", "pickup_code"], unique: true);
         m.CreateIndex("IX_redemptions_store_id_status", "redemptions", ["store_id", "status"]);
 
@@ -142,7 +143,7 @@ public sealed class CouponsAndCatalogue : Migration
         m.DropColumn("redemption_id", "entitlements");
         m.DropIndex("IX_redemptions_program_id_pickup_code", "redemptions");
         m.DropIndex("IX_redemptions_store_id_status", "redemptions");
-        foreach (var column in new[] { "kind", "pickup_code", "picked_up_at", "picked_up_store_id", "picked_up_by_staff_id", "cancelled_at", "cancelled_by_staff_id", "entitlement_id" })
+        foreach (var column in new[] { "kind", "pickup_code", "picked_up_at", "picked_up_store_id", "picked_up_by_staff_id", "cancelled_at", "cancelled_by_staff_id", "entitlement_id", "took_stock" })
         {
             m.DropColumn(column, "redemptions");
         }

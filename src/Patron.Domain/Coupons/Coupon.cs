@@ -85,7 +85,10 @@ public sealed class Coupon
     /// <summary>The template as issued (JSON).</summary>
     public string Rules { get; private set; }
 
-    public CouponTemplate Template => _template ??= System.Text.Json.JsonSerializer.Deserialize<CouponTemplate>(Rules, Programs.ProgramFile.Json)!;
+    /// <summary>The template as issued; a coupon from before templates is a plain cash voucher (or a gift when it has no value).</summary>
+    public CouponTemplate Template => _template ??= Rules == "{}"
+        ? new CouponTemplate { Code = TemplateCode, Name = Name, Kind = Value > 0 ? CouponKind.Cash : CouponKind.Gift, Value = Value, Terms = Terms }
+        : System.Text.Json.JsonSerializer.Deserialize<CouponTemplate>(Rules, Programs.ProgramFile.Json)!;
 
     public int UsesLeft { get; private set; }
 

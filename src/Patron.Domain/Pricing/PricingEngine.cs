@@ -20,7 +20,12 @@ public sealed record QuoteLine(
     long Paid,
     string? DiscountRule,
     bool EarnsPoints,
-    long CouponDiscount = 0);
+    long CouponDiscount = 0,
+    long EarningCoupon = 0)
+{
+    /// <summary>What the line's points are counted on: what is paid, plus coupon discounts that still earn.</summary>
+    public long EarningBasis => EarnsPoints ? Paid + EarningCoupon : 0;
+}
 
 /// <summary>A coupon the cashier wants to use on this basket: its code and its terms as issued.</summary>
 public sealed record CouponInput(string Code, CouponTemplate Template);
@@ -162,6 +167,12 @@ public static class PricingEngine
             throw Refuse("coupon.wrong_store", $"{t.Name} is not valid at this store.");
         }
 
+        if (t.Kind == CouponKind.Gift && t.GiftSku is null)
+        {
+            // The gift is handed over off the receipt: nothing comes off the bill.
+            return new CouponApplied(coupon.Code, t.Code, t.Name, t.Kind, 0, t.DiscountEarnsPoints);
+        }
+
         var scope = lines.Where(l => Covers(program, t, basket[l.Index]) && l.Paid > 0).Select(l => l.Index).ToList();
         if (t.Kind == CouponKind.Gift && t.GiftSku is { } gift)
         {
@@ -186,7 +197,8 @@ public static class PricingEngine
         {
             CouponKind.Cash or CouponKind.Threshold => Math.Min(t.Value, basis),
             CouponKind.Discount => Math.Min(t.Cap > 0 ? t.Cap : basis, Percent(program.Pricing.Rounding, basis, t.PercentOff)),
-            _ => scope.Count == 0 ? 0 : Math.Min(basket[scope[0]].UnitPrice, basis),
+            // One unit of the gift at what it costs on this receipt (after the member discount).
+            _ => lines[scope[0]].Paid - (lines[scope[0]].Paid * (lines[scope[0]].Quantity - 1) / lines[scope[0]].Quantity),
         };
 
         var shares = Allocation.Spread(off, [.. scope.Select(i => lines[i].Paid)]);
@@ -198,6 +210,7 @@ public static class PricingEngine
             if (t.DiscountEarnsPoints)
             {
                 earningPart[i] += shares[k];
+                lines[i] = lines[i] with { EarningCoupon = lines[i].EarningCoupon + shares[k] };
             }
         }
 

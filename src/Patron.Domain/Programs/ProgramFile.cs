@@ -200,6 +200,11 @@ public static class ProgramFile
         for (var i = 0; i < p.Conversions.Count; i++)
         {
             var c = p.Conversions[i];
+            if (string.IsNullOrWhiteSpace(c.Id) || c.Id.Length > 32)
+            {
+                fail($"conversions[{i}].id", "an id of 1–32 characters is required.");
+            }
+
             if (c.EveryPoints < 1)
             {
                 fail($"conversions[{i}].everyPoints", "must be at least 1.");
@@ -211,6 +216,11 @@ public static class ProgramFile
         for (var i = 0; i < p.Milestones.Count; i++)
         {
             var m = p.Milestones[i];
+            if (string.IsNullOrWhiteSpace(m.Id) || m.Id.Length > 32)
+            {
+                fail($"milestones[{i}].id", "an id of 1–32 characters is required.");
+            }
+
             if (m.Steps.Count == 0)
             {
                 fail($"milestones[{i}].steps", "at least one step is required.");
@@ -245,9 +255,9 @@ public static class ProgramFile
         for (var i = 0; i < p.Redemption.Items.Count; i++)
         {
             var item = p.Redemption.Items[i];
-            if (string.IsNullOrWhiteSpace(item.Code) || !items.Add(item.Code))
+            if (string.IsNullOrWhiteSpace(item.Code) || item.Code.Length > 32 || !items.Add(item.Code))
             {
-                fail($"redemption.items[{i}].code", "a unique, non-empty code is required.");
+                fail($"redemption.items[{i}].code", "a unique code of 1–32 characters is required.");
             }
 
             if (item.Points < 1)

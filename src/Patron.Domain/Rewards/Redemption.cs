@@ -37,13 +37,21 @@ public sealed class Redemption
         At = atUtc;
         if (kind == Programs.RewardKind.Gift)
         {
-            PickupCode = System.Security.Cryptography.RandomNumberGenerator.GetString("0123456789", 8);
+            NewPickupCode();
         }
     }
 
+    public const int PickupCodeLength = 10;
+
+    /// <summary>Ten random digits (one in ten billion to guess); drawn again if another redemption of the program has them.</summary>
+    public void NewPickupCode() => PickupCode = System.Security.Cryptography.RandomNumberGenerator.GetString("0123456789", PickupCodeLength);
+
+    /// <summary>Whether the redemption took a unit of the store's stock (given back if it is cancelled).</summary>
+    public bool TookStock { get; init; }
+
     public Programs.RewardKind Kind { get; private set; }
 
-    /// <summary>Eight digits the member shows at the store to collect a gift.</summary>
+    /// <summary>The digits the member shows at the store to collect a gift.</summary>
     public string? PickupCode { get; private set; }
 
     public DateTime? PickedUpAt { get; private set; }

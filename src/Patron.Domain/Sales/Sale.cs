@@ -131,7 +131,7 @@ public sealed class Sale
     public static Sale FromQuote(long programId, long storeId, long? memberId, string orderNumber, DateTime atUtc, DateOnly localDate, IReadOnlyList<BasketLine> basket, Quote quote)
     {
         var sale = new Sale(SaleKind.Sale, programId, storeId, memberId, orderNumber, atUtc, localDate);
-        var shares = Allocation.Spread(quote.Points, quote.Lines.Select(l => l.EarnsPoints ? l.Paid : 0).ToList());
+        var shares = Allocation.Spread(quote.Points, quote.Lines.Select(l => l.EarningBasis).ToList());
         for (var i = 0; i < quote.Lines.Count; i++)
         {
             var q = quote.Lines[i];

@@ -65,7 +65,7 @@ public sealed class CheckoutCoupons(PatronDb db)
     /// <summary>Takes one use of each coupon for <paramref name="sale"/> (saved) and records what it took off and cost.</summary>
     public async Task ConsumeAsync(Sale sale, IReadOnlyList<Coupon> coupons, Quote quote, DateTime atUtc, CancellationToken ct)
     {
-        foreach (var coupon in coupons)
+        foreach (var coupon in coupons.OrderBy(c => c.Id))
         {
             var taken = await db.Database.ExecuteSqlAsync(
                 $"UPDATE coupons SET uses_left = uses_left - 1, status = CASE WHEN uses_left = 1 THEN 1 ELSE status END, used_at = {atUtc} WHERE id = {coupon.Id} AND status = 0 AND uses_left > 0",

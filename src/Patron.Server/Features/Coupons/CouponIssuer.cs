@@ -16,8 +16,9 @@ public sealed class CouponIssuer(PatronDb db)
     public const int MaxPerRequest = 10_000;
 
     /// <param name="holders">One entry per coupon: its member, or null for a bearer coupon.</param>
+    /// <param name="skipWhenFull">Issue nothing (instead of refusing) when a limit is reached: a welcome coupon past its limit is simply not given.</param>
     public async Task<List<Coupon>> IssueAsync(long programId, CouponTemplate template, IReadOnlyList<long?> holders, CouponSource source, string? sourceRef,
-        long? storeId, long? staffId, DateTime atUtc, TimeZoneInfo zone, CancellationToken ct)
+        long? storeId, long? staffId, DateTime atUtc, TimeZoneInfo zone, CancellationToken ct, bool skipWhenFull = false)
     {
         if (db.Database.CurrentTransaction is null)
         {
@@ -32,6 +33,11 @@ public sealed class CouponIssuer(PatronDb db)
         if (template.Total is { } total)
         {
             var issued = await db.Coupons.CountAsync(c => c.ProgramId == programId && c.TemplateCode == template.Code, ct);
+            if (issued + holders.Count > total && skipWhenFull)
+            {
+                return [];
+            }
+
             if (issued + holders.Count > total)
             {
                 throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "coupon.total_reached",
@@ -46,6 +52,11 @@ public sealed class CouponIssuer(PatronDb db)
             var held = await db.Coupons.Where(c => c.ProgramId == programId && c.TemplateCode == template.Code && c.MemberId != null && ids.Contains(c.MemberId.Value))
                 .GroupBy(c => c.MemberId!.Value).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
             var over = asked.Where(a => held.GetValueOrDefault(a.Key) + a.Value > per).Select(a => a.Key).ToList();
+            if (over.Count > 0 && skipWhenFull)
+            {
+                return [];
+            }
+
             if (over.Count > 0)
             {
                 throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "coupon.member_limit",

@@ -76,7 +76,7 @@ public sealed class ManageCoupons(PatronDb db, ProgramRules programs, CouponIssu
         var reason = r.Reason?.Trim();
         var campaign = r.Campaign?.Trim();
         var members = r.MemberIds ?? [];
-        var cards = (r.CardNumbers ?? []).Select(c => c.Trim()).Where(c => c.Length > 0).ToList();
+        var cards = (r.CardNumbers ?? []).Select(c => (c ?? "").Trim()).Where(c => c.Length > 0).ToList();
         if (code.Length == 0)
         {
             errors.Add("template", "coupon.template_required", "Choose a coupon template.");
@@ -188,12 +188,20 @@ public sealed class ManageCoupons(PatronDb db, ProgramRules programs, CouponIssu
         return await Transactions.RunAsync(db, async ct =>
         {
             var coupon = await FindAsync(code, caller, ct);
-            if (coupon.Status != CouponStatus.Issued || coupon.UsesLeft < coupon.Template.Uses && coupon.MemberId is null)
+            if (!caller.AllStores && (coupon.StoreId is not { } issuedAt || !caller.CanActAs(issuedAt)))
             {
-                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "coupon.not_voidable", $"{coupon.Name} is {Codes.Of(coupon.Status)}; only an unused coupon can be voided.");
+                throw Problem.Forbidden("scope.store_forbidden", "Only head office or the issuing store may void this coupon.");
             }
 
-            coupon.Void(clock.GetUtcNow().UtcDateTime);
+            // Guarded: a sale taking the coupon at the same moment wins or loses as a whole.
+            var now = clock.GetUtcNow().UtcDateTime;
+            var full = coupon.MemberId is null ? coupon.Template.Uses : 1;
+            if (await db.Database.ExecuteSqlAsync($"UPDATE coupons SET status = 2, used_at = {now} WHERE id = {coupon.Id} AND status = 0 AND uses_left = {full}", ct) == 0)
+            {
+                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "coupon.not_voidable", $"{coupon.Name} is {Codes.Of(coupon.Status)} or partly used; only an unused coupon can be voided.");
+            }
+
+            await db.Entry(coupon).ReloadAsync(ct);
             audit.Record(caller, "coupon.voided", coupon.StoreId, coupon.MemberId, "coupon", coupon.Id, new { code = Masking.Tail(coupon.Code), reason });
             await db.SaveChangesAsync(ct);
             return CouponView.From(coupon);

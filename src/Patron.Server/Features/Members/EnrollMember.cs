@@ -169,13 +169,8 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
         db.CardEvents.Add(new CardEvent(card.Id, member.Id, program.Id, CardEventKind.Issued, cards?.Fee ?? 0, store.Id, now, caller.StaffId, "enrolment"));
         foreach (var template in (rules?.Coupons.OnEnrolment ?? []).Select(c => rules!.Coupons.Find(c)!))
         {
-            // A welcome coupon past its template's total limit is simply not given.
-            if (template.Total is { } total && await db.Coupons.CountAsync(c => c.ProgramId == program.Id && c.TemplateCode == template.Code, ct) >= total)
-            {
-                continue;
-            }
-
-            await coupons.IssueAsync(program.Id, template, [member.Id], CouponSource.Enrolment, "enrolment", store.Id, caller.StaffId, now, zone, ct);
+            // A welcome coupon past its template's limits is simply not given.
+            await coupons.IssueAsync(program.Id, template, [member.Id], CouponSource.Enrolment, "enrolment", store.Id, caller.StaffId, now, zone, ct, skipWhenFull: true);
         }
 
         audit.Record(caller, "member.enrolled", store.Id, member.Id, "member", member.Id, new { channel, card = cardNumber, cardKind = kind.ToString() });

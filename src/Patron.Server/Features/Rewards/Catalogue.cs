@@ -143,8 +143,12 @@ public sealed class Catalogue(PatronDb db, ProgramRules programs, MemberLedger l
 
         return await Transactions.RunAsync(db, async ct =>
         {
-            var redemption = await db.Redemptions.FirstOrDefaultAsync(x => x.ProgramId == programId && x.PickupCode == code, ct)
-                ?? throw Problem.NotFound("redemption.not_found", "No redemption with this pickup code.");
+            // A code of another store answers as an unknown one: codes cannot be probed across stores.
+            var redemption = await db.Redemptions.FirstOrDefaultAsync(x => x.ProgramId == programId && x.PickupCode == code, ct);
+            if (redemption is null || (redemption.StoreId != storeId && !caller.CanActAs(redemption.StoreId)))
+            {
+                throw Problem.NotFound("redemption.not_found", "No redemption with this pickup code.");
+            }
 
             // Claim the row first: of two counters handing over the same gift, one wins.
             await db.Database.ExecuteSqlAsync($"UPDATE redemptions SET status = status WHERE id = {redemption.Id}", ct);
@@ -184,6 +188,9 @@ public sealed class Catalogue(PatronDb db, ProgramRules programs, MemberLedger l
         return await Transactions.RunAsync(db, async ct =>
         {
             var m = await ledger.OpenAsync(probe.MemberId, caller, atUtc, ct);
+
+            // Lock the redemption as a pickup does: of a cancel and a pickup at the same moment, one wins.
+            await db.Database.ExecuteSqlAsync($"UPDATE redemptions SET status = status WHERE id = {id}", ct);
             var redemption = await db.Redemptions.FirstAsync(x => x.Id == id, ct);
             try
             {
@@ -207,16 +214,15 @@ public sealed class Catalogue(PatronDb db, ProgramRules programs, MemberLedger l
 
             if (redemption.EntitlementId is { } entitlementId)
             {
-                var entitlement = await db.Entitlements.FirstAsync(e => e.Id == entitlementId, ct);
-                if (entitlement.UsedAt is not null)
+                // Guarded: a use at the same moment wins or loses as a whole.
+                var name = await db.Entitlements.Where(e => e.Id == entitlementId).Select(e => e.Name).FirstAsync(ct);
+                if (await db.Database.ExecuteSqlAsync($"UPDATE entitlements SET revoked_at = {atUtc} WHERE id = {entitlementId} AND used_at IS NULL AND revoked_at IS NULL", ct) == 0)
                 {
-                    throw Redeem.Refused("redemption.service_used", $"{entitlement.Name} has been used; it cannot be cancelled.");
+                    throw Redeem.Refused("redemption.service_used", $"{name} has been used; it cannot be cancelled.");
                 }
-
-                entitlement.Revoke(atUtc);
             }
 
-            if (redemption.Kind == RewardKind.Gift)
+            if (redemption.TookStock)
             {
                 await db.Database.ExecuteSqlAsync(
                     $"UPDATE gift_stocks SET quantity = quantity + 1, updated_at = {atUtc} WHERE program_id = {redemption.ProgramId} AND item_code = {redemption.ItemCode} AND store_id = {redemption.StoreId}", ct);

@@ -114,7 +114,7 @@ public sealed class Redeem(PatronDb db, CommitSale checkout, MemberLedger ledger
                 case RewardKind.Coupon or RewardKind.Cash:
                     var template = (item.Coupon is { } t ? m.Rules.Coupons.Find(t) : null)
                         ?? CouponTemplate.FromVoucher(item.Code, new VoucherSpec { Name = item.Name, Value = item.Value, ValidDays = item.ValidDays ?? (item.Kind == RewardKind.Cash ? 30 : null) });
-                    coupon = (await issuer.IssueAsync(m.Member.ProgramId, template, [memberId], CouponSource.Redemption, item.Code, store.Id, caller.StaffId, atUtc, m.Zone, ct))[0];
+                    coupon = (await issuer.IssueAsync(m.Member.ProgramId, template, [memberId], CouponSource.Redemption, item.Code, store.Id, caller.StaffId, atUtc, m.Zone, ct)).Single();
                     break;
                 case RewardKind.Service:
                     var year = localDate.Year;
@@ -129,7 +129,13 @@ public sealed class Redeem(PatronDb db, CommitSale checkout, MemberLedger ledger
             {
                 StaffId = caller.StaffId,
                 EntitlementId = entitlement?.Id,
+                TookStock = item.Stock,
             };
+            while (redemption.PickupCode is { } pickup && await db.Redemptions.AnyAsync(x => x.ProgramId == redemption.ProgramId && x.PickupCode == pickup, ct))
+            {
+                redemption.NewPickupCode();
+            }
+
             db.Redemptions.Add(redemption);
             ledger.Stage(m, null, caller.StaffId);
             await db.SaveChangesAsync(ct);
@@ -170,7 +176,7 @@ public sealed class Entitlements(PatronDb db, CommitSale checkout, AuditLog audi
                 ?? throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "entitlement.none", "The member holds no valid entitlement of this kind.");
 
             // Guarded update first (it takes the row lock): of two uses at the same moment one wins.
-            var claimed = await db.Database.ExecuteSqlAsync($"UPDATE entitlements SET used_store_id = {store.Id} WHERE id = {e.Id} AND used_at IS NULL", ct);
+            var claimed = await db.Database.ExecuteSqlAsync($"UPDATE entitlements SET used_store_id = {store.Id} WHERE id = {e.Id} AND used_at IS NULL AND revoked_at IS NULL", ct);
             await db.Entry(e).ReloadAsync(ct);
             if (claimed == 0)
             {
