@@ -67,6 +67,10 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
 
     public DbSet<JobRun> JobRuns => Set<JobRun>();
 
+    public DbSet<ImportJob> ImportJobs => Set<ImportJob>();
+
+    public DbSet<ImportError> ImportErrors => Set<ImportError>();
+
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
 
     public DbSet<CardEvent> CardEvents => Set<CardEvent>();

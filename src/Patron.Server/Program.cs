@@ -1,3 +1,4 @@
+using Patron.Server.Features.Import;
 using Patron.Server.Features.Programs.Scenarios;
 using Patron.Server.Infrastructure.Hosting;
 
@@ -13,8 +14,10 @@ if (cli.Command == "help" || !CommandLine.Commands.Contains(cli.Command))
     return cli.Command == "help" ? 0 : 2;
 }
 
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = cli.HostArgs });
-builder.Configuration.AddCommandLine(cli.HostArgs, CommandLine.SwitchMappings);
+var import = cli.Command == "import" ? ImportCommand.Parse(cli.HostArgs) : null;
+var hostArgs = import?.HostArgs ?? cli.HostArgs;
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs });
+builder.Configuration.AddCommandLine(hostArgs, CommandLine.SwitchMappings);
 builder.AddPatron();
 
 var app = builder.Build();
@@ -25,6 +28,8 @@ switch (cli.Command)
 {
     case "migrate":
         return 0;
+    case "import":
+        return await ImportCommand.RunAsync(app.Services, import!, Console.Out, Console.Error, CancellationToken.None);
     case "seed-demo":
         try
         {

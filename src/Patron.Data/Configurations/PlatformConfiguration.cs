@@ -22,3 +22,28 @@ internal sealed class DataProtectionKeyConfiguration : IEntityTypeConfiguration<
         b.ToTable("data_protection_keys");
     }
 }
+
+internal sealed class ImportJobConfiguration : IEntityTypeConfiguration<ImportJob>
+{
+    public void Configure(EntityTypeBuilder<ImportJob> b)
+    {
+        b.ToTable("import_jobs");
+        b.Property(x => x.FileName).HasMaxLength(200);
+        b.Property(x => x.FileHash).HasMaxLength(64);
+        b.Property(x => x.Message).HasMaxLength(500);
+        b.HasIndex(x => new { x.ProgramId, x.FileHash });
+    }
+}
+
+internal sealed class ImportErrorConfiguration : IEntityTypeConfiguration<ImportError>
+{
+    public void Configure(EntityTypeBuilder<ImportError> b)
+    {
+        b.ToTable("import_errors");
+        b.Property(x => x.Column).HasMaxLength(40);
+        b.Property(x => x.Code).HasMaxLength(60);
+        b.Property(x => x.Message).HasMaxLength(300);
+        b.HasIndex(x => new { x.JobId, x.Row });
+        b.HasOne<ImportJob>().WithMany().HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -21,6 +21,9 @@ public enum PointsCause
 
     /// <summary>Points paid with, given back by a return.</summary>
     PaymentRefund = 11,
+
+    /// <summary>A balance brought over from another system by a member import.</summary>
+    Import = 12,
 }
 
 /// <summary>A credit of points: when earned, when it lapses, and how much of it is left.</summary>

@@ -9,6 +9,9 @@ public enum TierChangeReason
 
     /// <summary>A return took the counters below the tier's qualification.</summary>
     Return = 4,
+
+    /// <summary>Brought over from another system by a member import.</summary>
+    Import = 5,
 }
 
 /// <summary>One line of a member's tier history.</summary>

@@ -6,7 +6,7 @@ namespace Patron.Server.Infrastructure.Hosting;
 /// </summary>
 public sealed record CommandLine(string Command, bool Demo, string[] HostArgs)
 {
-    public static readonly IReadOnlyList<string> Commands = ["serve", "migrate", "seed-demo", "scenario", "help"];
+    public static readonly IReadOnlyList<string> Commands = ["serve", "migrate", "seed-demo", "scenario", "import", "help"];
 
     public static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
     {
@@ -26,6 +26,9 @@ public sealed record CommandLine(string Command, bool Demo, string[] HostArgs)
           scenario run SCENARIO.json|FOLDER [--program PROGRAM.json]
                       run program test cases on a temporary database with a virtual clock;
                       prints PASS/FAIL per expectation, exits 1 on any failure
+          import FILE.csv --program CODE [--store CODE] [--check] [--errors REPORT.csv]
+                      import members (points, stored value, tier, card) from CSV; --check only
+                      checks; refused rows go to the report; the same file again resumes
           help        show this text
 
         options:

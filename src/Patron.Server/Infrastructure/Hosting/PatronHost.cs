@@ -119,6 +119,7 @@ public static class PatronHost
         services.AddScoped<Features.Coupons.CheckoutCoupons>();
         services.AddScoped<Features.Coupons.ManageCoupons>();
         services.AddScoped<Features.Rewards.Catalogue>();
+        services.AddScoped<Features.Import.MemberImporter>();
         services.AddHostedService<JobRunner>();
     }
 

@@ -23,6 +23,9 @@ public sealed class PersonalDataProtector(IDataProtectionProvider provider, ISer
     public async Task<ProtectedIdNumber> ProtectIdNumberAsync(string normalized, CancellationToken ct) =>
         new(await LookupHashAsync(normalized, ct), _idNumbers.Protect(normalized), normalized[^4..]);
 
+    /// <summary>Encrypts an ID number whose lookup hash is already known (bulk imports encrypt on every core).</summary>
+    public ProtectedIdNumber ProtectIdNumber(string normalized, string hash) => new(hash, _idNumbers.Protect(normalized), normalized[^4..]);
+
     public string UnprotectIdNumber(string cipher) => _idNumbers.Unprotect(cipher);
 
     public async Task<string> LookupHashAsync(string normalized, CancellationToken ct)

@@ -1,0 +1,261 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+using NpgsqlTypes;
+using Patron.Data;
+using Patron.Domain.Cards;
+using Patron.Domain.Members;
+using Patron.Domain.Points;
+using Patron.Domain.StoredValue;
+using Patron.Domain.Tiers;
+using Patron.Server.Infrastructure.Protection;
+
+namespace Patron.Server.Features.Import;
+
+/// <summary>
+/// Writes one chunk of checked members, with their card, account, tier history, points and
+/// stored-value ledgers, the chunk's refused rows and the job's progress, in one transaction:
+/// COPY on PostgreSQL, prepared inserts on SQLite. Ids come from the tables' sequences (SQLite:
+/// after the largest id, under the write lock the transaction holds).
+/// </summary>
+internal sealed class ImportWriter(PatronDb db, PersonalDataProtector protector, Domain.Programs.ProgramDefinition? rules, TimeZoneInfo zone, DateTime nowUtc, long? staffId)
+{
+    private sealed record Column(string Name, NpgsqlDbType Type);
+
+    private static readonly Column[] MemberColumns =
+    [
+        new("id", NpgsqlDbType.Bigint), new("program_id", NpgsqlDbType.Bigint), new("name", NpgsqlDbType.Varchar), new("mobile", NpgsqlDbType.Varchar),
+        new("mobile_tail", NpgsqlDbType.Varchar), new("gender", NpgsqlDbType.Integer), new("birthday", NpgsqlDbType.Date), new("id_number_hash", NpgsqlDbType.Varchar),
+        new("id_number_cipher", NpgsqlDbType.Varchar), new("id_number_tail", NpgsqlDbType.Varchar), new("enrol_store_id", NpgsqlDbType.Bigint), new("enrol_staff_id", NpgsqlDbType.Bigint),
+        new("channel", NpgsqlDbType.Varchar), new("enrolled_at", NpgsqlDbType.TimestampTz), new("status", NpgsqlDbType.Integer),
+    ];
+
+    private static readonly Column[] CardColumns =
+    [
+        new("id", NpgsqlDbType.Bigint), new("program_id", NpgsqlDbType.Bigint), new("member_id", NpgsqlDbType.Bigint), new("number", NpgsqlDbType.Varchar),
+        new("kind", NpgsqlDbType.Integer), new("status", NpgsqlDbType.Integer), new("issued_store_id", NpgsqlDbType.Bigint), new("issued_at", NpgsqlDbType.TimestampTz),
+        new("valid_until", NpgsqlDbType.TimestampTz), new("anonymous", NpgsqlDbType.Boolean),
+    ];
+
+    private static readonly Column[] AccountColumns =
+    [
+        new("member_id", NpgsqlDbType.Bigint), new("program_id", NpgsqlDbType.Bigint), new("balance", NpgsqlDbType.Bigint), new("debt", NpgsqlDbType.Bigint),
+        new("tier", NpgsqlDbType.Varchar), new("tier_since", NpgsqlDbType.TimestampTz), new("cumulative_earned", NpgsqlDbType.Bigint), new("cumulative_spend", NpgsqlDbType.Bigint),
+        new("largest_purchase", NpgsqlDbType.Bigint), new("largest_top_up", NpgsqlDbType.Bigint), new("spend_year", NpgsqlDbType.Integer), new("year_spend", NpgsqlDbType.Bigint),
+        new("tier_base_earned", NpgsqlDbType.Bigint), new("tier_base_spend", NpgsqlDbType.Bigint), new("row_version", NpgsqlDbType.Bigint),
+        new("annual_fee_paid", NpgsqlDbType.Bigint), new("stored_principal", NpgsqlDbType.Bigint), new("stored_bonus", NpgsqlDbType.Bigint),
+    ];
+
+    private static readonly Column[] TierChangeColumns =
+    [
+        new("id", NpgsqlDbType.Bigint), new("member_id", NpgsqlDbType.Bigint), new("to_tier", NpgsqlDbType.Varchar), new("reason", NpgsqlDbType.Integer),
+        new("at", NpgsqlDbType.TimestampTz), new("staff_id", NpgsqlDbType.Bigint), new("note", NpgsqlDbType.Varchar),
+    ];
+
+    private static readonly Column[] LotColumns =
+    [
+        new("id", NpgsqlDbType.Bigint), new("member_id", NpgsqlDbType.Bigint), new("earned_at", NpgsqlDbType.TimestampTz), new("expires_at", NpgsqlDbType.TimestampTz),
+        new("points", NpgsqlDbType.Bigint), new("remaining", NpgsqlDbType.Bigint), new("store_id", NpgsqlDbType.Bigint),
+    ];
+
+    private static readonly Column[] EntryColumns =
+    [
+        new("id", NpgsqlDbType.Bigint), new("member_id", NpgsqlDbType.Bigint), new("points", NpgsqlDbType.Bigint), new("cause", NpgsqlDbType.Integer),
+        new("at", NpgsqlDbType.TimestampTz), new("reference", NpgsqlDbType.Varchar), new("lot_id", NpgsqlDbType.Bigint), new("debt_incurred", NpgsqlDbType.Bigint),
+        new("debt_repaid", NpgsqlDbType.Bigint), new("staff_id", NpgsqlDbType.Bigint),
+    ];
+
+    private static readonly Column[] PurseLotColumns =
+    [
+        new("id", NpgsqlDbType.Bigint), new("member_id", NpgsqlDbType.Bigint), new("program_id", NpgsqlDbType.Bigint), new("store_id", NpgsqlDbType.Bigint),
+        new("issued_at", NpgsqlDbType.TimestampTz), new("principal", NpgsqlDbType.Bigint), new("bonus", NpgsqlDbType.Bigint), new("principal_left", NpgsqlDbType.Bigint),
+        new("bonus_left", NpgsqlDbType.Bigint),
+    ];
+
+    private static readonly Column[] PurseEntryColumns =
+    [
+        new("id", NpgsqlDbType.Bigint), new("member_id", NpgsqlDbType.Bigint), new("program_id", NpgsqlDbType.Bigint), new("lot_id", NpgsqlDbType.Bigint),
+        new("cause", NpgsqlDbType.Integer), new("principal", NpgsqlDbType.Bigint), new("bonus", NpgsqlDbType.Bigint), new("store_id", NpgsqlDbType.Bigint),
+        new("at", NpgsqlDbType.TimestampTz), new("reference", NpgsqlDbType.Varchar), new("staff_id", NpgsqlDbType.Bigint),
+    ];
+
+    private static readonly Column[] ErrorColumns =
+    [
+        new("job_id", NpgsqlDbType.Bigint), new("row", NpgsqlDbType.Integer), new("column", NpgsqlDbType.Varchar), new("code", NpgsqlDbType.Varchar), new("message", NpgsqlDbType.Varchar),
+    ];
+
+    private const string Reference = "import";
+
+    /// <summary>Makes sure generated card numbers stay above every number in the file.</summary>
+    public async Task KeepSequenceAboveAsync(long programId, long sequence, CancellationToken ct) =>
+        await db.Database.ExecuteSqlAsync($"UPDATE programs SET card_sequence = {sequence} WHERE id = {programId} AND card_sequence < {sequence}", ct);
+
+    public async Task WriteAsync(ImportJob job, long programId, string cardPrefix, List<MemberRow> rows, List<RowError> errors, int doneRows, CancellationToken ct)
+    {
+        // Encrypting ID numbers is the costly part: do it before the transaction, on every core.
+        var ids = new ProtectedIdNumber?[rows.Count];
+        var hashes = new string?[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (rows[i].IdNumber is { } id)
+            {
+                hashes[i] = await protector.LookupHashAsync(id, ct);
+            }
+        }
+
+        Parallel.For(0, rows.Count, i =>
+        {
+            if (rows[i].IdNumber is { } id)
+            {
+                ids[i] = protector.ProtectIdNumber(id, hashes[i]!);
+            }
+        });
+
+        var strategy = db.Database.CreateExecutionStrategy();
+        await strategy.ExecuteAsync(async () =>
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var conn = db.Database.GetDbConnection();
+            var withPoints = rows.Count(r => r.Points > 0);
+            var withPurse = rows.Count(r => r.StoredPrincipal + r.StoredBonus > 0);
+            var memberIds = await IdsAsync("members", rows.Count, ct);
+            var cardIds = await IdsAsync("cards", rows.Count, ct);
+            var tierIds = await IdsAsync("tier_changes", rows.Count, ct);
+            var lotIds = await IdsAsync("points_lots", withPoints, ct);
+            var entryIds = await IdsAsync("points_entries", withPoints, ct);
+            var purseIds = await IdsAsync("stored_value_lots", withPurse, ct);
+            var purseEntryIds = await IdsAsync("stored_value_entries", withPurse, ct);
+            var generated = rows.Count(r => r.CardNumber is null);
+            var lastSequence = generated == 0 ? 0 : (await db.Database
+                .SqlQuery<long>($"UPDATE programs SET card_sequence = card_sequence + {generated} WHERE id = {programId} RETURNING card_sequence AS \"Value\"")
+                .ToListAsync(ct)).Single();
+            var nextSequence = lastSequence - generated + 1;
+
+            var members = new List<object?[]>(rows.Count);
+            var cards = new List<object?[]>(rows.Count);
+            var accounts = new List<object?[]>(rows.Count);
+            var tiers = new List<object?[]>(rows.Count);
+            var lots = new List<object?[]>(withPoints);
+            var entries = new List<object?[]>(withPoints);
+            var purses = new List<object?[]>(withPurse);
+            var purseEntries = new List<object?[]>(withPurse);
+            var validUntil = rules?.Cards.Validity.Until(nowUtc);
+            var entryTier = rules?.EntryTier?.Code;
+            int p = 0, s = 0;
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var r = rows[i];
+                var id = memberIds[i];
+                var pid = ids[i];
+                members.Add([id, programId, r.Name, r.Mobile, r.Mobile[^4..], (int)r.Gender, r.Birthday, pid?.Hash, pid?.Cipher, pid?.Tail, r.StoreId, staffId, r.Channel, r.EnrolledAt, (int)MemberStatus.Active]);
+                var number = r.CardNumber ?? CardNumber.Compose(cardPrefix, nextSequence++);
+                cards.Add([cardIds[i], programId, id, number, (int)(r.CardNumber is null ? CardKind.Virtual : CardKind.Physical), (int)CardStatus.Active, r.StoreId, nowUtc, validUntil, false]);
+                var tier = r.Tier ?? entryTier;
+                accounts.Add([id, programId, r.Points, 0L, tier, nowUtc, 0L, 0L, 0L, 0L, 0, 0L, 0L, 0L, 1L, 0L, r.StoredPrincipal, r.StoredBonus]);
+                tiers.Add([tierIds[i], id, tier, (int)(r.Tier is null ? TierChangeReason.Enrolment : TierChangeReason.Import), nowUtc, staffId, Reference]);
+                if (r.Points > 0)
+                {
+                    var expires = MemberImporter.ExpiryOf(r, rules, nowUtc, zone);
+                    lots.Add([lotIds[p], id, nowUtc, expires, r.Points, r.Points, r.StoreId]);
+                    entries.Add([entryIds[p], id, r.Points, (int)PointsCause.Import, nowUtc, Reference, lotIds[p], 0L, 0L, staffId]);
+                    p++;
+                }
+
+                if (r.StoredPrincipal + r.StoredBonus > 0)
+                {
+                    purses.Add([purseIds[s], id, programId, r.StoreId, nowUtc, r.StoredPrincipal, r.StoredBonus, r.StoredPrincipal, r.StoredBonus]);
+                    purseEntries.Add([purseEntryIds[s], id, programId, purseIds[s], (int)StoredValueCause.Import, r.StoredPrincipal, r.StoredBonus, r.StoreId, nowUtc, Reference, staffId]);
+                    s++;
+                }
+            }
+
+            var errorRows = errors.Select(e => new object?[] { job.Id, e.Row, e.Column, e.Code, e.Message.Length > 300 ? e.Message[..300] : e.Message }).ToList();
+            var dbTx = tx.GetDbTransaction();
+            await WriteTableAsync(conn, dbTx, "members", MemberColumns, members, ct);
+            await WriteTableAsync(conn, dbTx, "cards", CardColumns, cards, ct);
+            await WriteTableAsync(conn, dbTx, "member_accounts", AccountColumns, accounts, ct);
+            await WriteTableAsync(conn, dbTx, "tier_changes", TierChangeColumns, tiers, ct);
+            await WriteTableAsync(conn, dbTx, "points_lots", LotColumns, lots, ct);
+            await WriteTableAsync(conn, dbTx, "points_entries", EntryColumns, entries, ct);
+            await WriteTableAsync(conn, dbTx, "stored_value_lots", PurseLotColumns, purses, ct);
+            await WriteTableAsync(conn, dbTx, "stored_value_entries", PurseEntryColumns, purseEntries, ct);
+            await WriteTableAsync(conn, dbTx, "import_errors", ErrorColumns, errorRows, ct);
+
+            job.DoneRows = doneRows;
+            job.Imported += rows.Count;
+            job.Rejected += errors.Select(e => e.Row).Distinct().Count();
+            job.UpdatedAt = DateTime.UtcNow;
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        });
+    }
+
+    /// <summary><paramref name="count"/> new ids for <paramref name="table"/> (one of the fixed table names above).</summary>
+    private async Task<long[]> IdsAsync(string table, int count, CancellationToken ct)
+    {
+        if (count == 0)
+        {
+            return [];
+        }
+
+#pragma warning disable EF1003 // the table name is one of the writer's own constants
+        if (db.Database.IsNpgsql())
+        {
+            var list = await db.Database.SqlQueryRaw<long>("SELECT nextval(pg_get_serial_sequence('" + table + "', 'id')) AS \"Value\" FROM generate_series(1, {0})", count).ToListAsync(ct);
+            return [.. list];
+        }
+
+        var max = await db.Database.SqlQueryRaw<long>("SELECT COALESCE(MAX(id), 0) AS \"Value\" FROM " + table).SingleAsync(ct);
+        return [.. Enumerable.Range(1, count).Select(i => max + i)];
+#pragma warning restore EF1003
+    }
+
+    private static async Task WriteTableAsync(DbConnection conn, DbTransaction tx, string table, Column[] columns, List<object?[]> rows, CancellationToken ct)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var names = string.Join(", ", columns.Select(c => '"' + c.Name + '"'));
+        if (conn is NpgsqlConnection pg)
+        {
+            await using var w = await pg.BeginBinaryImportAsync($"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)", ct);
+            foreach (var row in rows)
+            {
+                await w.StartRowAsync(ct);
+                for (var c = 0; c < columns.Length; c++)
+                {
+                    if (row[c] is null)
+                    {
+                        await w.WriteNullAsync(ct);
+                    }
+                    else
+                    {
+                        await w.WriteAsync(row[c], columns[c].Type, ct);
+                    }
+                }
+            }
+
+            await w.CompleteAsync(ct);
+            return;
+        }
+
+        await using var cmd = ((SqliteConnection)conn).CreateCommand();
+        cmd.Transaction = (SqliteTransaction)tx;
+        cmd.CommandText = $"INSERT INTO {table} ({names}) VALUES ({string.Join(", ", columns.Select((_, i) => "$p" + i))})";
+        var parameters = columns.Select((_, i) => cmd.Parameters.Add(new SqliteParameter("$p" + i, null))).ToArray();
+        cmd.Prepare();
+        foreach (var row in rows)
+        {
+            for (var c = 0; c < columns.Length; c++)
+            {
+                parameters[c].Value = row[c] ?? DBNull.Value;
+            }
+
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+    }
+}

@@ -1,0 +1,286 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Patron.Data;
+using Patron.Domain.Cards;
+using Patron.Domain.Common;
+using Patron.Domain.Points;
+using Patron.Server.Features.Audit;
+using Patron.Server.Features.Programs;
+using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Problems;
+using Patron.Server.Infrastructure.Protection;
+
+namespace Patron.Server.Features.Import;
+
+public sealed record ImportProgress(int Rows, int Imported, int Rejected, double Fraction, TimeSpan Elapsed);
+
+public sealed record ImportReport(long? JobId, bool CheckOnly, bool Resumed, bool AlreadyDone, int Rows, int Imported, int Rejected, TimeSpan Elapsed, IReadOnlyList<RowError> Errors)
+{
+    public double RowsPerSecond => Elapsed.TotalSeconds > 0 ? Rows / Elapsed.TotalSeconds : 0;
+}
+
+/// <summary>
+/// Imports members with their legacy points, stored value, tier and card from a CSV file in
+/// chunks. Each row is checked on its own, against the file's other rows (phone, ID number and
+/// card number once each) and against the database; refused rows go to the error report, good
+/// rows go in. A chunk's members, cards, accounts, ledgers and the job's progress commit
+/// together, so an import that stops resumes after its last chunk when the same file is given
+/// again. PostgreSQL takes the rows by COPY; SQLite by prepared inserts.
+/// </summary>
+public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalDataProtector protector, AuditLog audit, TimeProvider clock)
+{
+    public const int DefaultChunk = 20_000;
+
+    /// <summary>At most this many errors come back in the report (all of them are stored with the job).</summary>
+    public const int ReportedErrors = 2_000;
+
+    public async Task<ImportReport> RunAsync(Stream file, string fileName, long programId, string? defaultStore, bool checkOnly, CallerScope? caller,
+        Action<ImportProgress>? progress, CancellationToken ct, int chunkSize = DefaultChunk)
+    {
+        var started = Stopwatch.StartNew();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var program = await db.Programs.AsNoTracking().FirstOrDefaultAsync(p => p.Id == programId, ct)
+            ?? throw Problem.NotFound("program.not_found", "The program does not exist.");
+        if (caller is not null && (!caller.CanSeeProgram(programId) || !caller.AllStores))
+        {
+            throw Problem.Forbidden("import.forbidden", "Only head office imports members.");
+        }
+
+        var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, ct));
+        file.Position = 0;
+        var job = checkOnly ? null : await db.ImportJobs.Where(j => j.ProgramId == programId && j.FileHash == hash).OrderByDescending(j => j.Id).FirstOrDefaultAsync(ct);
+        if (job is { Status: ImportStatus.Completed })
+        {
+            return new ImportReport(job.Id, false, false, true, job.TotalRows, job.Imported, job.Rejected, started.Elapsed, []);
+        }
+
+        var resumed = job is not null;
+        var zone = await programs.ZoneAsync(programId, ct);
+        var rules = await programs.TryInForceAsync(programId, DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(now, zone)), ct);
+        var stores = await db.Stores.AsNoTracking().Where(s => s.ProgramId == programId).OrderBy(s => s.Id).Select(s => new { s.Id, s.Code }).ToListAsync(ct);
+        if (stores.Count == 0)
+        {
+            throw Problem.Invalid("import.no_store", "The program has no store to enrol members at.", "store");
+        }
+
+        var storesByCode = stores.ToDictionary(s => s.Code, s => s.Id, StringComparer.OrdinalIgnoreCase);
+        long defaultStoreId = stores[0].Id;
+        if (defaultStore is not null && !storesByCode.TryGetValue(defaultStore, out defaultStoreId))
+        {
+            throw Problem.Invalid("import.store_unknown", $"No store {defaultStore} in this program.", "store");
+        }
+
+        var ctx = new MemberRows.Context(rules, program.CardPrefix, storesByCode, defaultStoreId, zone, now);
+        var encoding = CsvReader.Detect(file);
+        using var reader = new StreamReader(file, encoding, detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16, leaveOpen: true);
+        using var records = CsvReader.Read(reader).GetEnumerator();
+        if (!records.MoveNext())
+        {
+            throw Problem.Invalid("import.empty", "The file is empty.", "file");
+        }
+
+        var (columns, headerErrors) = MemberRows.FromHeader(records.Current.Fields);
+        if (columns is null)
+        {
+            return new ImportReport(null, checkOnly, false, false, 0, 0, 0, started.Elapsed, headerErrors);
+        }
+
+        // Numbers the program generates for members without a card must stay clear of every card in the file.
+        var maxSequence = 0L;
+        if (!checkOnly)
+        {
+            while (records.MoveNext())
+            {
+                if (columns.CardNumber(records.Current.Fields) is { } card && card.StartsWith(program.CardPrefix, StringComparison.Ordinal)
+                    && card.Length == program.CardPrefix.Length + CardNumber.SequenceDigits + 1
+                    && long.TryParse(card.AsSpan(program.CardPrefix.Length, CardNumber.SequenceDigits), out var sequence))
+                {
+                    maxSequence = Math.Max(maxSequence, sequence);
+                }
+            }
+        }
+
+        file.Position = 0;
+        using var reader2 = new StreamReader(file, encoding, detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16, leaveOpen: true);
+        using var rowsOfFile = CsvReader.Read(reader2).GetEnumerator();
+        rowsOfFile.MoveNext();
+
+        if (job is null && !checkOnly)
+        {
+            job = new ImportJob(programId, Path.GetFileName(fileName), hash, caller?.StaffId, now);
+            db.ImportJobs.Add(job);
+            await db.SaveChangesAsync(ct);
+        }
+
+        var writer = checkOnly ? null : new ImportWriter(db, protector, rules, zone, now, caller?.StaffId);
+        if (writer is not null && maxSequence > 0)
+        {
+            await writer.KeepSequenceAboveAsync(programId, maxSequence, ct);
+        }
+
+        var seen = new Seen();
+        var errors = new List<RowError>();
+        var done = job?.DoneRows ?? 0;
+        var (rows, imported, rejected) = (done, job?.Imported ?? 0, job?.Rejected ?? 0);
+        var chunk = new List<MemberRow>(chunkSize);
+        var chunkErrors = new List<RowError>();
+        var row = 1;
+        var length = file.CanSeek ? file.Length : 0;
+
+        async Task FlushAsync()
+        {
+            var refused = await CheckAgainstDatabaseAsync(programId, chunk, chunkErrors, ct);
+            var good = chunk.Where(m => !refused.Contains(m.Row)).ToList();
+            if (writer is not null && job is not null)
+            {
+                await writer.WriteAsync(job, programId, program.CardPrefix, good, chunkErrors, rows, ct);
+            }
+
+            imported += good.Count;
+            rejected += chunkErrors.Select(e => e.Row).Distinct().Count();
+            if (errors.Count < ReportedErrors)
+            {
+                errors.AddRange(chunkErrors.Take(ReportedErrors - errors.Count));
+            }
+
+            chunk.Clear();
+            chunkErrors.Clear();
+            progress?.Invoke(new ImportProgress(rows, imported, rejected, length > 0 ? Math.Min(1, (double)file.Position / length) : 0, started.Elapsed));
+        }
+
+        while (rowsOfFile.MoveNext())
+        {
+            row++;
+            if (row - 1 <= done)
+            {
+                continue; // committed by an earlier run of this file
+            }
+
+            rows++;
+            var (member, rowErrors) = columns.Check(row, rowsOfFile.Current.Fields, ctx);
+            if (member is not null)
+            {
+                rowErrors.AddRange(seen.Add(member));
+            }
+
+            if (rowErrors.Count > 0)
+            {
+                chunkErrors.AddRange(rowErrors);
+            }
+            else
+            {
+                chunk.Add(member!);
+            }
+
+            if (chunk.Count + chunkErrors.Count >= chunkSize)
+            {
+                await FlushAsync();
+            }
+        }
+
+        await FlushAsync();
+        if (job is not null)
+        {
+            job.Status = ImportStatus.Completed;
+            job.TotalRows = rows;
+            job.FinishedAt = job.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+            job.Message = $"{imported} imported, {rejected} refused";
+            audit.Record(caller, "members.imported", null, null, "import_job", job.Id, new { file = job.FileName, rows, imported, rejected });
+            await db.SaveChangesAsync(ct);
+        }
+
+        return new ImportReport(job?.Id, checkOnly, resumed, false, rows, imported, rejected, started.Elapsed, errors);
+    }
+
+    /// <summary>Refuses rows whose phone, ID number or card number a member of the program already has; the refused rows.</summary>
+    private async Task<HashSet<int>> CheckAgainstDatabaseAsync(long programId, List<MemberRow> rows, List<RowError> errors, CancellationToken ct)
+    {
+        var refused = new HashSet<int>();
+        if (rows.Count == 0)
+        {
+            return refused;
+        }
+
+        var mobiles = rows.Select(r => r.Mobile).ToList();
+        var taken = (await db.Members.AsNoTracking().Where(m => m.ProgramId == programId && mobiles.Contains(m.Mobile)).Select(m => m.Mobile).ToListAsync(ct)).ToHashSet();
+        var cards = rows.Where(r => r.CardNumber is not null).Select(r => r.CardNumber!).ToList();
+        var cardsTaken = cards.Count == 0 ? [] : (await db.Cards.AsNoTracking().Where(c => cards.Contains(c.Number)).Select(c => c.Number).ToListAsync(ct)).ToHashSet();
+        var hashes = new Dictionary<int, string>();
+        foreach (var r in rows.Where(r => r.IdNumber is not null))
+        {
+            hashes[r.Row] = await protector.LookupHashAsync(r.IdNumber!, ct);
+        }
+
+        var hashList = hashes.Values.ToList();
+        var idsTaken = hashList.Count == 0 ? [] : (await db.Members.AsNoTracking().Where(m => m.ProgramId == programId && hashList.Contains(m.IdNumberHash!)).Select(m => m.IdNumberHash!).ToListAsync(ct)).ToHashSet();
+        foreach (var r in rows)
+        {
+            if (taken.Contains(r.Mobile))
+            {
+                errors.Add(new(r.Row, "mobile", "import.mobile_taken", $"A member with phone {Masking.Phone(r.Mobile)} already exists."));
+                refused.Add(r.Row);
+            }
+
+            if (r.CardNumber is { } c && cardsTaken.Contains(c))
+            {
+                errors.Add(new(r.Row, "card_number", "import.card_taken", $"Card {Masking.Tail(c)} belongs to another member."));
+                refused.Add(r.Row);
+            }
+
+            if (hashes.TryGetValue(r.Row, out var h) && idsTaken.Contains(h))
+            {
+                errors.Add(new(r.Row, "id_number", "import.id_number_taken", "A member with this ID number already exists."));
+                refused.Add(r.Row);
+            }
+        }
+
+        return refused;
+    }
+
+    /// <summary>Phones, ID numbers and card numbers met so far in the file: each may appear once.</summary>
+    private sealed class Seen
+    {
+        private readonly Dictionary<string, int> _mobiles = [];
+        private readonly Dictionary<string, int> _ids = [];
+        private readonly Dictionary<string, int> _cards = [];
+
+        public IEnumerable<RowError> Add(MemberRow m)
+        {
+            var errors = new List<RowError>();
+            if (!_mobiles.TryAdd(m.Mobile, m.Row))
+            {
+                errors.Add(new(m.Row, "mobile", "import.mobile_repeated", $"The same phone is on row {_mobiles[m.Mobile]}."));
+            }
+
+            if (m.IdNumber is { } id && !_ids.TryAdd(id, m.Row))
+            {
+                errors.Add(new(m.Row, "id_number", "import.id_number_repeated", $"The same ID number is on row {_ids[id]}."));
+            }
+
+            if (m.CardNumber is { } card && !_cards.TryAdd(card, m.Row))
+            {
+                errors.Add(new(m.Row, "card_number", "import.card_repeated", $"The same card number is on row {_cards[card]}."));
+            }
+
+            return errors;
+        }
+    }
+
+    /// <summary>The error report as CSV (UTF-8 with BOM for Excel): row, column, code, message.</summary>
+    public static byte[] ErrorCsv(IEnumerable<RowError> errors)
+    {
+        var sb = new System.Text.StringBuilder("row,column,code,message\r\n");
+        foreach (var e in errors)
+        {
+            sb.Append(e.Row).Append(',').Append(e.Column).Append(',').Append(e.Code).Append(",\"").Append(e.Message.Replace("\"", "\"\"", StringComparison.Ordinal)).Append("\"\r\n");
+        }
+
+        return [.. System.Text.Encoding.UTF8.GetPreamble(), .. System.Text.Encoding.UTF8.GetBytes(sb.ToString())];
+    }
+
+    internal static DateTime? ExpiryOf(MemberRow m, Domain.Programs.ProgramDefinition? rules, DateTime nowUtc, TimeZoneInfo zone) =>
+        m.PointsExpireAt ?? (rules is null ? null : ExpiryCalculator.ExpiresAt(rules.Expiry, nowUtc, zone));
+
+    internal static string CardOf(string prefix, long sequence) => CardNumber.Compose(prefix, sequence);
+}
