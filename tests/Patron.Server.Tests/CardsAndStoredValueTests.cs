@@ -220,12 +220,20 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
         await AssertProblem(await manager.Http.PostJson(url, new { amount = 100_001, reason = "退卡", storeId = app.Org.StoreA1 }), HttpStatusCode.UnprocessableEntity, "stored_value.refund_exceeds");
         await AssertProblem(await manager.Http.PostJson(url, new { amount = 1_000, storeId = app.Org.StoreA1 }), HttpStatusCode.BadRequest, "validation.failed", ("reason", "stored_value.reason_required"));
         Assert.Equal(HttpStatusCode.Forbidden, (await (await app.SignInAsync("cashier-a1")).Http.PostJson(url, new { amount = 1_000, reason = "退卡" })).StatusCode);
+
+        // The sale spent ¥30 of the top-up's bonus: that much of its principal is never refunded.
+        // The returns gave ¥300 + ¥30 back as new lots, refunded first (newest first) with all
+        // their bonus forfeited; then ¥200 of the top-up's ¥670 refundable forfeits
+        // 7,000 × 20,000 / 67,000 = 2,089 fen of its bonus.
+        var stored = await (await manager.Http.Get($"/api/members/{member}/stored-value")).ReadJson();
+        Assert.Equal(97_000, stored.GetProperty("refundable").GetInt64());
         var refunded = await (await manager.Http.PostJson(url, new { amount = 50_000, reason = "退卡", storeId = app.Org.StoreA1 })).ReadJson();
-        Assert.Equal(5_000, refunded.GetProperty("bonusForfeited").GetInt64());
-        var all = await (await manager.Http.PostJson(url, new { amount = 50_000, reason = "退卡", storeId = app.Org.StoreA1 })).ReadJson();
-        Assert.Equal(5_000, all.GetProperty("bonusForfeited").GetInt64());
-        Assert.Equal(0, all.GetProperty("balance").GetProperty("total").GetInt64());
-        await AssertStoredValueBalancedAsync(member, 0);
+        Assert.Equal(5_089, refunded.GetProperty("bonusForfeited").GetInt64());
+        await AssertProblem(await manager.Http.PostJson(url, new { amount = 50_000, reason = "退卡", storeId = app.Org.StoreA1 }), HttpStatusCode.UnprocessableEntity, "stored_value.refund_exceeds");
+        var all = await (await manager.Http.PostJson(url, new { amount = 47_000, reason = "退卡", storeId = app.Org.StoreA1 })).ReadJson();
+        Assert.Equal(4_911, all.GetProperty("bonusForfeited").GetInt64());
+        Assert.Equal((3_000L, 0L), (all.GetProperty("balance").GetProperty("principal").GetInt64(), all.GetProperty("balance").GetProperty("bonus").GetInt64()));
+        await AssertStoredValueBalancedAsync(member, 3_000);
         Assert.Equal(2, await app.WithDbAsync(db => db.AuditLog.CountAsync(a => a.MemberId == member && a.Action == "stored_value.refunded")));
     }
 
@@ -361,10 +369,10 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
                             }
                             else
                             {
-                                var principal = await app.WithDbAsync(db => db.MemberAccounts.Where(a => a.MemberId == member).Select(a => a.StoredPrincipal).SingleOrDefaultAsync());
-                                if (principal > 0)
+                                var refundable = (await app.WithDbAsync(db => db.StoredValueLots.AsNoTracking().Where(l => l.MemberId == member && l.PrincipalLeft > 0).ToListAsync())).Sum(l => l.Refundable);
+                                if (refundable > 0)
                                 {
-                                    Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson($"/api/members/{member}/stored-value/refunds", new { amount = random.NextInt64(1, principal + 1), reason = "退卡", storeId = app.Org.StoreA1 })).StatusCode);
+                                    Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson($"/api/members/{member}/stored-value/refunds", new { amount = random.NextInt64(1, refundable + 1), reason = "退卡", storeId = app.Org.StoreA1 })).StatusCode);
                                 }
                             }
 
@@ -487,6 +495,16 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
         Assert.All(lots, l => Assert.True(l.PrincipalLeft >= 0 && l.BonusLeft >= 0 && l.PrincipalLeft <= l.Principal && l.BonusLeft <= l.Bonus));
         var refunds = entries.Where(e => e.Cause == StoredValueCause.Refund).Sum(e => -e.Principal);
         Assert.True(refunds <= entries.Where(e => e.Principal > 0).Sum(e => e.Principal), "refunds never exceed the principal paid in");
+
+        // A refund never pays out bonus: per lot, cash refunded + bonus spent + bonus left stay within what it was credited with.
+        Assert.All(lots, l =>
+        {
+            var onLot = entries.Where(e => e.LotId == l.Id).ToList();
+            var refunded = -onLot.Where(e => e.Cause == StoredValueCause.Refund).Sum(e => e.Principal);
+            var spentBonus = -onLot.Where(e => e.Cause == StoredValueCause.Spend).Sum(e => e.Bonus);
+            Assert.Equal(-onLot.Where(e => e.Cause == StoredValueCause.BonusForfeit).Sum(e => e.Bonus), l.BonusForfeited);
+            Assert.True(refunded + spentBonus + l.BonusLeft <= Math.Max(l.Principal, l.Bonus), $"Lot {l.Id}: refunded {refunded} with {spentBonus} bonus spent.");
+        });
     }
 
     private async Task EnsureProgramAsync()

@@ -25,6 +25,7 @@ internal sealed class StoredValueLotConfiguration : IEntityTypeConfiguration<Sto
     public void Configure(EntityTypeBuilder<StoredValueLot> b)
     {
         b.ToTable("stored_value_lots");
+        b.Property(x => x.BonusForfeited).HasDefaultValue(0L);
         b.HasIndex(x => x.MemberId);
         b.HasIndex(x => new { x.ProgramId, x.StoreId, x.IssuedAt });
         b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
