@@ -468,6 +468,44 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
         Assert.Equal(110_000, identified.GetProperty("storedValue").GetProperty("total").GetInt64());
     }
 
+    [Fact]
+    public async Task ConsoleTopUpAndRefund_FormSubmittedTwice_RecordOnce()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        var url = $"/members/{member}";
+        var cashier = await app.SignInAsync("cashier-a1");
+        var order = HiddenValue(await cashier.GetPageAsync(url), "TopUpOrder");
+        Assert.NotEqual(order, HiddenValue(await cashier.GetPageAsync(url), "TopUpOrder")); // a new one each time the page is shown
+        var topUp = new Dictionary<string, string> { ["TopUpAmount"] = "1000", ["TopUpOrder"] = order };
+        Assert.Equal(HttpStatusCode.Redirect, (await cashier.PostFormAsync($"{url}?handler=TopUp", topUp)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await cashier.PostFormAsync($"{url}?handler=TopUp", topUp)).StatusCode);
+        var recorded = await app.WithDbAsync(db => db.TopUps.Where(t => t.MemberId == member).Select(t => t.OrderNumber).ToListAsync());
+        Assert.Equal([order], recorded);
+        await AssertStoredValueBalancedAsync(member, 110_000);
+
+        var manager = await app.SignInAsync("manager-a");
+        var key = HiddenValue(await manager.GetPageAsync(url), "RefundKey");
+        var refund = new Dictionary<string, string> { ["RefundAmount"] = "100", ["RefundReason"] = "退卡", ["RefundKey"] = key };
+        Assert.Equal(HttpStatusCode.Redirect, (await manager.PostFormAsync($"{url}?handler=Refund", refund)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await manager.PostFormAsync($"{url}?handler=Refund", refund)).StatusCode);
+        Assert.Equal(1, await app.WithDbAsync(db => db.AuditLog.CountAsync(a => a.MemberId == member && a.Action == "stored_value.refunded")));
+        await AssertStoredValueBalancedAsync(member, 99_000); // ¥100 refunded once, with its ¥10 of bonus
+
+        // A form sent back with an error keeps its key, so correcting it and sending again still records once.
+        var next = HiddenValue(await cashier.GetPageAsync(url), "TopUpOrder");
+        var bad = await cashier.PostFormAsync($"{url}?handler=TopUp", new() { ["TopUpAmount"] = "0", ["TopUpOrder"] = next });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal(next, HiddenValue(await bad.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), "TopUpOrder"));
+    }
+
+    private static string HiddenValue(string page, string name)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(page, $"<input[^>]*name=\"{name}\"[^>]*value=\"([^\"]+)\"");
+        Assert.True(match.Success, $"The page has no {name} field.");
+        return System.Net.WebUtility.HtmlDecode(match.Groups[1].Value);
+    }
+
     private async Task<JsonElement> TopUpAsync(HttpClient client, long member, long amount)
     {
         var response = await client.PostJson("/api/checkout/top-ups", new { orderNumber = Order(), memberId = member, amount });
