@@ -175,6 +175,38 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
     }
 
     [Fact]
+    public async Task TopUp_ReplayedAfterTheBalanceMoved_AnswersWithTheBalanceAndTiersOfTheFirstAnswer()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        var request = new { orderNumber = Order(), memberId = member, amount = 500_000 };
+        var first = await (await _a1.PostJson("/api/checkout/top-ups", request)).ReadJson();
+        Assert.Equal(580_000, first.GetProperty("balance").GetProperty("total").GetInt64());
+        Assert.Equal("silver", first.GetProperty("tier").GetString());
+        Assert.NotEqual("silver", first.GetProperty("tierBefore").GetString());
+
+        var sale = await _a1.PostJson("/api/checkout/sales", new
+        {
+            orderNumber = Order(),
+            memberId = member,
+            lines = new[] { new { sku = "X", quantity = 1, unitPrice = 20_000 } },
+            payments = new[] { new { method = "stored_value", amount = 10_000 } },
+        });
+        Assert.Equal(HttpStatusCode.OK, sale.StatusCode);
+        await TopUpAsync(_a2, member, 1_000);
+
+        var again = await (await _a1.PostJson("/api/checkout/top-ups", request)).ReadJson();
+        Assert.True(again.GetProperty("replayed").GetBoolean());
+        Assert.Equal(first.GetProperty("balance").GetProperty("principal").GetInt64(), again.GetProperty("balance").GetProperty("principal").GetInt64());
+        Assert.Equal(first.GetProperty("balance").GetProperty("bonus").GetInt64(), again.GetProperty("balance").GetProperty("bonus").GetInt64());
+        Assert.Equal(580_000, again.GetProperty("balance").GetProperty("total").GetInt64());
+        Assert.Equal(first.GetProperty("tierBefore").GetString(), again.GetProperty("tierBefore").GetString());
+        Assert.Equal("silver", again.GetProperty("tier").GetString());
+        var row = await app.WithDbAsync(db => db.TopUps.AsNoTracking().SingleAsync(t => t.OrderNumber == request.orderNumber));
+        Assert.Equal((500_000L, 80_000L, "silver"), (row.PrincipalAfter, row.BonusAfter, row.TierAfter));
+    }
+
+    [Fact]
     public async Task StoredValue_SpentInProportion_ReturnsGiveBackExactly_AndRefundsNeverExceedUnspentPrincipal()
     {
         await EnsureProgramAsync();

@@ -54,7 +54,10 @@ internal sealed class TopUpConfiguration : IEntityTypeConfiguration<TopUp>
         b.Property(x => x.OrderNumber).HasMaxLength(64);
         b.Property(x => x.Gifts).HasMaxLength(TopUp.GiftsMaxLength);
         b.Property(x => x.RequestHash).HasMaxLength(64);
+        b.Property(x => x.TierBefore).HasMaxLength(32);
+        b.Property(x => x.TierAfter).HasMaxLength(32);
         b.Ignore(x => x.GiftList);
+        b.Ignore(x => x.HasReceipt);
         b.HasIndex(x => new { x.StoreId, x.OrderNumber }).IsUnique();
         b.HasIndex(x => new { x.MemberId, x.At });
         b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);

@@ -111,6 +111,7 @@ public sealed class TopUpStoredValue(PatronDb db, CommitSale checkout, ProgramRu
                     subCards.Add(CardView.From(sub, atUtc));
                 }
 
+                topUp.RecordReceipt(purse.Principal, purse.Bonus, tierBefore, m.Account.Tier);
                 ledger.Stage(m, staffId: caller.StaffId, storeId: store.Id, topUpId: topUp.Id);
                 audit.Record(caller, "stored_value.topped_up", store.Id, id, "top_up", topUp.Id, new { order, amount = r.Amount, bonus = topUp.Bonus, subCards = topUp.SubCards, gifts = topUp.GiftList });
                 await db.SaveChangesAsync(ct);
@@ -146,12 +147,21 @@ public sealed class TopUpStoredValue(PatronDb db, CommitSale checkout, ProgramRu
             throw Problem.Conflict("top_up.order_taken", "This order number is already recorded at this store with different content.", "orderNumber");
         }
 
-        var account = await db.MemberAccounts.AsNoTracking().FirstAsync(a => a.MemberId == existing.MemberId, ct);
         var subCards = await db.Cards.AsNoTracking()
             .Where(c => c.MemberId == existing.MemberId && c.Kind == CardKind.SubCard && c.IssuedAt == existing.At)
             .OrderBy(c => c.Id).ToListAsync(ct);
-        var balance = await BalanceAsync(db, existing.MemberId, account.StoredPrincipal, account.StoredBonus, existing.At, ct);
+
+        // The balance and tiers as the first answer gave them; top-ups recorded before receipts
+        // were kept answer with the balance and tier of now.
+        var (principal, bonus, tierBefore, tier) = (existing.PrincipalAfter, existing.BonusAfter, existing.TierBefore, existing.TierAfter);
+        if (!existing.HasReceipt)
+        {
+            var account = await db.MemberAccounts.AsNoTracking().FirstAsync(a => a.MemberId == existing.MemberId, ct);
+            (principal, bonus, tierBefore, tier) = (account.StoredPrincipal, account.StoredBonus, null, account.Tier);
+        }
+
+        var balance = await BalanceAsync(db, existing.MemberId, principal ?? 0, bonus ?? 0, existing.At, ct);
         return new TopUpResult(existing.Id, existing.OrderNumber, existing.StoreId, existing.MemberId, existing.At, existing.Amount, existing.Bonus, existing.GiftList,
-            [.. subCards.Select(c => CardView.From(c, existing.At))], balance, null, account.Tier, Replayed: true);
+            [.. subCards.Select(c => CardView.From(c, existing.At))], balance, tierBefore, tier, Replayed: true);
     }
 }
