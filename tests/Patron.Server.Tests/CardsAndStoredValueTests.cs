@@ -270,6 +270,32 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
     }
 
     [Fact]
+    public async Task Refund_OfATopUpThatGaveASubCardGiftsAndATier_IsRefused_LaterTopUpsStillRefund()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        var granted = await TopUpAsync(_a1, member, 500_000); // ¥800 bonus, a silver sub-card, a gift, the silver tier
+        Assert.Equal("silver", granted.GetProperty("tier").GetString());
+        await TopUpAsync(_a1, member, 100_000); // ¥100 bonus, nothing else
+        var manager = await app.SignInAsync("manager-a");
+        var url = $"/api/members/{member}/stored-value/refunds";
+
+        var some = await manager.Http.PostJson(url, new { amount = 40_000, reason = "退卡", storeId = app.Org.StoreA1 });
+        Assert.Equal(HttpStatusCode.OK, some.StatusCode);
+        Assert.Equal(4_000, (await some.ReadJson()).GetProperty("bonusForfeited").GetInt64());
+
+        // ¥600 more would take ¥600 of the first top-up's money: refused, naming what can be refunded.
+        var refused = await manager.Http.PostJson(url, new { amount = 120_000, reason = "退卡", storeId = app.Org.StoreA1 });
+        await AssertProblem(refused, HttpStatusCode.UnprocessableEntity, "stored_value.refund_granted_benefits", ("amount", "stored_value.refund_granted_benefits"));
+        await AssertStoredValueBalancedAsync(member, 580_000 + 60_000 + 6_000);
+
+        Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson(url, new { amount = 60_000, reason = "退卡", storeId = app.Org.StoreA1 })).StatusCode);
+        await AssertProblem(await manager.Http.PostJson(url, new { amount = 1, reason = "退卡", storeId = app.Org.StoreA1 }), HttpStatusCode.UnprocessableEntity, "stored_value.refund_granted_benefits");
+        await AssertStoredValueBalancedAsync(member, 580_000);
+        Assert.Equal("silver", await app.WithDbAsync(db => db.MemberAccounts.Where(a => a.MemberId == member).Select(a => a.Tier).SingleAsync()));
+    }
+
+    [Fact]
     public async Task LapsedCard_FreezesTheBalanceWithoutForfeiting_UntilATopUpRenewsIt()
     {
         await EnsureProgramAsync();
@@ -404,7 +430,12 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
                                 var refundable = (await app.WithDbAsync(db => db.StoredValueLots.AsNoTracking().Where(l => l.MemberId == member && l.PrincipalLeft > 0).ToListAsync())).Sum(l => l.Refundable);
                                 if (refundable > 0)
                                 {
-                                    Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson($"/api/members/{member}/stored-value/refunds", new { amount = random.NextInt64(1, refundable + 1), reason = "退卡", storeId = app.Org.StoreA1 })).StatusCode);
+                                    // Refused only where it would take back money of a top-up that gave a sub-card, gifts or a tier.
+                                    var refund = await manager.Http.PostJson($"/api/members/{member}/stored-value/refunds", new { amount = random.NextInt64(1, refundable + 1), reason = "退卡", storeId = app.Org.StoreA1 });
+                                    if (refund.StatusCode != HttpStatusCode.OK)
+                                    {
+                                        await AssertProblem(refund, HttpStatusCode.UnprocessableEntity, "stored_value.refund_granted_benefits");
+                                    }
                                 }
                             }
 
