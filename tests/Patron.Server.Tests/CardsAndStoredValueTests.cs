@@ -296,6 +296,37 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
     }
 
     [Fact]
+    public async Task FrozenCard_StoredValueIsNeitherSpentToppedUpNorRefunded_WhenTheMemberIsNamedById()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        await TopUpAsync(_a1, member, 100_000);
+        var cardId = (await CardsAsync(member)).GetProperty("cards")[0].GetProperty("id").GetInt64();
+        var manager = await app.SignInAsync("manager-a");
+        Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson($"/api/cards/{cardId}/freeze", new { storeId = app.Org.StoreA1 })).StatusCode);
+
+        object Sale(long storedValue) => new
+        {
+            orderNumber = Order(),
+            memberId = member,
+            lines = new[] { new { sku = "X", quantity = 1, unitPrice = 10_000 } },
+            payments = storedValue > 0 ? new[] { new { method = "stored_value", amount = storedValue } } : [],
+        };
+        await AssertProblem(await _a1.PostJson("/api/checkout/sales", Sale(5_000)), HttpStatusCode.UnprocessableEntity, "stored_value.frozen");
+        await AssertProblem(await _a2.PostJson("/api/checkout/top-ups", new { orderNumber = Order(), memberId = member, amount = 10_000 }), HttpStatusCode.UnprocessableEntity, "stored_value.frozen");
+        await AssertProblem(await manager.Http.PostJson($"/api/members/{member}/stored-value/refunds", new { amount = 1_000, reason = "退卡", storeId = app.Org.StoreA1 }),
+            HttpStatusCode.UnprocessableEntity, "stored_value.frozen");
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson("/api/checkout/sales", Sale(0))).StatusCode); // paying otherwise is not refused
+        var shown = (await (await manager.Http.Get($"/api/members/{member}/stored-value")).ReadJson()).GetProperty("balance");
+        Assert.True(shown.GetProperty("frozen").GetBoolean() && shown.GetProperty("cardFrozen").GetBoolean());
+        await AssertStoredValueBalancedAsync(member, 110_000);
+
+        Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson($"/api/cards/{cardId}/unfreeze", new { storeId = app.Org.StoreA1 })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson("/api/checkout/sales", Sale(5_000))).StatusCode);
+        await AssertStoredValueBalancedAsync(member, 105_000);
+    }
+
+    [Fact]
     public async Task LapsedCard_FreezesTheBalanceWithoutForfeiting_UntilATopUpRenewsIt()
     {
         await EnsureProgramAsync();

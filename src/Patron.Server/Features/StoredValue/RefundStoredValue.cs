@@ -4,6 +4,7 @@ using Patron.Domain.Common;
 using Patron.Domain.Programs;
 using Patron.Domain.StoredValue;
 using Patron.Server.Features.Audit;
+using Patron.Server.Features.Cards;
 using Patron.Server.Features.Checkout;
 using Patron.Server.Features.Points;
 using Patron.Server.Infrastructure.Auth;
@@ -42,6 +43,8 @@ public sealed class RefundStoredValue(PatronDb db, CommitSale checkout, MemberLe
             {
                 throw Problem.NotFound("member.not_found", "The member does not exist in this store's program.");
             }
+
+            (await CardStanding.OfAsync(db, memberId, atUtc, ct)).EnsureNotFrozen();
 
             if (!m.Rules.StoredValue.Refundable)
             {

@@ -16,8 +16,12 @@ namespace Patron.Server.Features.StoredValue;
 /// <summary>A top-up at a store, keyed like a sale by (store, order number). Amount in fen.</summary>
 public sealed record TopUpRequest(string? OrderNumber, long Amount, long? MemberId = null, string? CardNumber = null, long? StoreId = null, DateTimeOffset? At = null);
 
-/// <summary>Stored value as the member and the counter see it: principal, bonus, and whether it is frozen (card lapsed).</summary>
-public sealed record StoredValueBalance(long Principal, long Bonus, long Total, bool Frozen, DateTime? ValidUntil);
+/// <summary>Stored value as the member and the counter see it: principal, bonus, and whether it is frozen (card lapsed, or frozen by staff).</summary>
+public sealed record StoredValueBalance(long Principal, long Bonus, long Total, bool Frozen, DateTime? ValidUntil)
+{
+    /// <summary>Frozen because staff froze the member's card (rather than because it lapsed): only unfreezing it helps.</summary>
+    public bool CardFrozen { get; init; }
+}
 
 /// <summary>
 /// A recorded top-up: the money added (principal), the bonus its tier gave, sub-cards and gifts
@@ -83,6 +87,7 @@ public sealed class TopUpStoredValue(PatronDb db, CommitSale checkout, ProgramRu
             return await Transactions.RunAsync(db, async ct =>
             {
                 var m = await ledger.OpenAsync(id, caller, atUtc, ct, localDate);
+                (await CardStanding.OfAsync(db, id, atUtc, ct)).EnsureNotFrozen();
                 var purse = await ledger.OpenPurseAsync(m, ct);
                 var sv = m.Rules.StoredValue;
                 var tier = sv.BonusFor(r.Amount);
@@ -127,11 +132,11 @@ public sealed class TopUpStoredValue(PatronDb db, CommitSale checkout, ProgramRu
         }
     }
 
-    /// <summary>The balance with its frozen state: frozen when every principal card of the member has lapsed.</summary>
+    /// <summary>The balance with its frozen state: frozen when every principal card of the member has lapsed, or staff froze them.</summary>
     internal static async Task<StoredValueBalance> BalanceAsync(PatronDb db, long memberId, long principal, long bonus, DateTime at, CancellationToken ct)
     {
         var standing = await CardStanding.OfAsync(db, memberId, at, ct);
-        return new StoredValueBalance(principal, bonus, principal + bonus, standing.Lapsed, standing.ValidUntil);
+        return new StoredValueBalance(principal, bonus, principal + bonus, standing.Lapsed || standing.Frozen, standing.ValidUntil) { CardFrozen = standing.Frozen };
     }
 
     private async Task<TopUpResult?> ReplayAsync(long storeId, string order, string hash, CancellationToken ct)
