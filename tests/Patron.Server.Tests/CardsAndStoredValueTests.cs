@@ -321,6 +321,11 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
         Assert.True(shown.GetProperty("frozen").GetBoolean() && shown.GetProperty("cardFrozen").GetBoolean());
         await AssertStoredValueBalancedAsync(member, 110_000);
 
+        // A cashier cannot undo the freeze by reporting the card lost or exchanging it.
+        var cashier = await app.SignInAsync("cashier-a1");
+        await AssertProblem(await cashier.Http.PostJson($"/api/cards/{cardId}/report-lost", new { }), HttpStatusCode.UnprocessableEntity, "card.frozen");
+        await AssertProblem(await cashier.Http.PostJson($"/api/cards/{cardId}/replace", new { reason = "damaged" }), HttpStatusCode.UnprocessableEntity, "card.frozen");
+
         Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson($"/api/cards/{cardId}/unfreeze", new { storeId = app.Org.StoreA1 })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson("/api/checkout/sales", Sale(5_000))).StatusCode);
         await AssertStoredValueBalancedAsync(member, 105_000);
