@@ -332,6 +332,27 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
     }
 
     [Fact]
+    public async Task Refund_ReasonTooLongForTheLedgerReference_IsAValidationProblem_AndTheLongestAllowedIsRecorded()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        await TopUpAsync(_a1, member, 10_000);
+        var manager = await app.SignInAsync("manager-a");
+        var url = $"/api/members/{member}/stored-value/refunds";
+
+        // The ledger's reference is "refund: " and the reason, in 200 characters: a 200-character reason was a 500 on PostgreSQL.
+        foreach (var length in new[] { 200, 191 })
+        {
+            await AssertProblem(await manager.Http.PostJson(url, new { amount = 1_000, reason = new string('因', length), storeId = app.Org.StoreA1 }),
+                HttpStatusCode.BadRequest, "validation.failed", ("reason", "stored_value.reason_required"));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson(url, new { amount = 1_000, reason = new string('因', 190), storeId = app.Org.StoreA1 })).StatusCode);
+        var reference = await app.WithDbAsync(db => db.StoredValueEntries.Where(e => e.MemberId == member && e.Cause == StoredValueCause.Refund).Select(e => e.Reference).SingleAsync());
+        Assert.Equal("refund: " + new string('因', 190), reference);
+    }
+
+    [Fact]
     public async Task LapsedCard_FreezesTheBalanceWithoutForfeiting_UntilATopUpRenewsIt()
     {
         await EnsureProgramAsync();

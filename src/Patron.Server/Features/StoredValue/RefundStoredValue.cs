@@ -27,12 +27,16 @@ public sealed record StoredValueRefundResult(long Refunded, long BonusForfeited,
 /// </summary>
 public sealed class RefundStoredValue(PatronDb db, CommitSale checkout, MemberLedger ledger, AuditLog audit, TimeProvider clock)
 {
+    /// <summary>The reason goes into the entries' reference after <see cref="ReferencePrefix"/>, which holds 200 characters.</summary>
+    public const int ReasonMaxLength = 190;
+
+    private const string ReferencePrefix = "refund: ";
     public async Task<StoredValueRefundResult> HandleAsync(long memberId, StoredValueRefundRequest r, CallerScope caller, CancellationToken ct)
     {
         var reason = r.Reason?.Trim();
-        if (string.IsNullOrEmpty(reason) || reason.Length > 200)
+        if (string.IsNullOrEmpty(reason) || reason.Length > ReasonMaxLength)
         {
-            throw Problem.Invalid("stored_value.reason_required", "Give the reason for the refund (at most 200 characters).", "reason");
+            throw Problem.Invalid("stored_value.reason_required", $"Give the reason for the refund (at most {ReasonMaxLength} characters).", "reason");
         }
 
         var (store, atUtc, localDate) = await checkout.PlaceAsync(r.StoreId, null, caller, ct);
@@ -55,7 +59,7 @@ public sealed class RefundStoredValue(PatronDb db, CommitSale checkout, MemberLe
             (long Principal, long BonusForfeited) refund;
             try
             {
-                refund = purse.Refund(r.Amount, store.Id, atUtc, "refund: " + reason);
+                refund = purse.Refund(r.Amount, store.Id, atUtc, ReferencePrefix + reason);
             }
             catch (DomainException e)
             {
