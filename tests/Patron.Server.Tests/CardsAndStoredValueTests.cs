@@ -390,6 +390,55 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
         }
     }
 
+    /// <summary>
+    /// A top-up that restarts the validity of a lapsed card, racing a report of the same card
+    /// lost: whichever commits first, the card ends lost (the top-up renews it, the report blocks
+    /// it). Without the card rows locked before they are read, the top-up could write back the
+    /// card it read as lapsed, now active, over the report.
+    /// </summary>
+    [Fact]
+    public async Task TopUpRestartingValidity_RacingReportLost_NeverUndoesTheReport()
+    {
+        await EnsureProgramAsync();
+        var enrolled = new List<long>();
+        for (var i = 0; i < 40; i++)
+        {
+            enrolled.Add(await EnrolAsync(i % 2 == 0 ? _a1 : _a2));
+        }
+
+        var members = await app.WithDbAsync(db => db.Cards.Where(c => enrolled.Contains(c.MemberId) && c.Kind != CardKind.SubCard)
+            .Select(c => new { c.MemberId, c.Id }).ToListAsync());
+        Assert.Equal(enrolled.Count, members.Count);
+
+        var start = app.Clock.GetUtcNow();
+        try
+        {
+            app.Clock.Advance(TimeSpan.FromDays(366));
+            using (var scope = app.Services.CreateScope())
+            {
+                await scope.ServiceProvider.GetRequiredService<CardsJob>().RunAsync(TestContext.Current.CancellationToken);
+            }
+
+            var ids = members.Select(m => m.Id).ToList();
+            Assert.All(await app.WithDbAsync(db => db.Cards.Where(c => ids.Contains(c.Id)).Select(c => c.Status).ToListAsync()), s => Assert.Equal(CardStatus.Lapsed, s));
+            var manager = await app.SignInAsync("manager-a");
+            var answers = await Task.WhenAll(members.Select(async m =>
+            {
+                var topUp = _a1.PostJson("/api/checkout/top-ups", new { orderNumber = Order(), memberId = m.MemberId, amount = 1_000 });
+                var lost = manager.Http.PostJson($"/api/cards/{m.Id}/report-lost", new { storeId = app.Org.StoreA1 });
+                return (TopUp: await topUp, Lost: await lost);
+            }));
+            Assert.All(answers, a => Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (a.TopUp.StatusCode, a.Lost.StatusCode)));
+            var cards = await app.WithDbAsync(db => db.Cards.AsNoTracking().Where(c => ids.Contains(c.Id)).ToListAsync());
+            Assert.All(cards, c => Assert.Equal(CardStatus.Lost, c.Status));
+            Assert.All(cards, c => Assert.True(c.ValidUntil > app.Clock.GetUtcNow().UtcDateTime, "the top-up restarted the validity"));
+        }
+        finally
+        {
+            app.Clock.Set(start);
+        }
+    }
+
     [Fact]
     public async Task TopUpsRacingSpends_NeverOverspend_AndTheLedgerStaysBalanced()
     {

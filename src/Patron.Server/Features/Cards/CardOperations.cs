@@ -263,6 +263,11 @@ public sealed class CardOperations(PatronDb db, ProgramRules programs, CardNumbe
     {
         var until = validity.Until(now);
         (await db.Members.FindAsync([memberId], ct))?.SetActive(true);
+
+        // Lock the member's principal card rows before reading them (row locks on PostgreSQL, the
+        // write lock on SQLite), as ActAsync does: a loss report or freeze committed meanwhile is
+        // read, not written over with the status read before it.
+        await db.Database.ExecuteSqlAsync($"UPDATE cards SET status = status WHERE member_id = {memberId} AND kind <> {(int)CardKind.SubCard}", ct);
         var cards = await db.Cards.Where(c => c.MemberId == memberId && c.Kind != CardKind.SubCard && c.Status != CardStatus.Replaced && c.Status != CardStatus.Revoked).ToListAsync(ct);
         foreach (var card in cards.Where(c => c.ValidUntil != until))
         {
