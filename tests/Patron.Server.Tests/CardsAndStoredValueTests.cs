@@ -123,6 +123,19 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
     }
 
     [Fact]
+    public async Task Enrol_WithAPhysicalCard_TheAuditShowsOnlyItsLastFourDigits()
+    {
+        var number = CardNumber.Compose("8801", Random.Shared.Next(80_000_000, 89_999_999));
+        var response = await _a1.PostJson("/api/members", new { name = "实体卡会员", mobile = PatronApp.NewPhone(), cardNumber = number });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var member = (await response.ReadJson()).GetProperty("id").GetInt64();
+
+        var detail = await app.WithDbAsync(db => db.AuditLog.Where(a => a.MemberId == member && a.Action == "member.enrolled").Select(a => a.Detail).SingleAsync());
+        Assert.DoesNotContain(number, detail!, StringComparison.Ordinal);
+        Assert.Contains("****" + number[^4..], detail!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TopUp_GivesTheBonusTierOnce_RetriesReplay_AndTheSubCardCarriesTheTierButNoBalance()
     {
         await EnsureProgramAsync();

@@ -164,7 +164,7 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
         }
 
         db.CardEvents.Add(new CardEvent(card.Id, member.Id, program.Id, CardEventKind.Issued, cards?.Fee ?? 0, store.Id, now, caller.StaffId, "enrolment"));
-        audit.Record(caller, "member.enrolled", store.Id, member.Id, "member", member.Id, new { channel, card = cardNumber, cardKind = kind.ToString() });
+        audit.Record(caller, "member.enrolled", store.Id, member.Id, "member", member.Id, new { channel, card = Cards.CardOperations.Mask(cardNumber), cardKind = kind.ToString() });
         await db.SaveChangesAsync(ct);
         if (tx is not null)
         {
