@@ -135,6 +135,31 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
         Assert.Contains("****" + number[^4..], detail!, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// One physical card from stock handed to several members at once: it is issued once; the
+    /// others are told the number is taken (409), never a 500 from the unique index.
+    /// </summary>
+    [Fact]
+    public async Task IssueCard_SameNumberToSeveralMembersAtOnce_IssuedOnce_OthersAreConflicts()
+    {
+        await EnsureProgramAsync();
+        var members = new List<long>();
+        for (var i = 0; i < 24; i++)
+        {
+            members.Add(await EnrolAsync(i % 2 == 0 ? _a1 : _a2));
+        }
+
+        var number = CardNumber.Compose("8801", Random.Shared.Next(70_000_000, 79_999_999));
+        var answers = await Task.WhenAll(members.Select((m, i) => (i % 2 == 0 ? _a1 : _a2).PostJson($"/api/members/{m}/cards", new { kind = "physical", number })));
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
+        foreach (var refused in answers.Where(a => a.StatusCode != HttpStatusCode.OK))
+        {
+            await AssertProblem(refused, HttpStatusCode.Conflict, "card.number_taken", ("number", "card.number_taken"));
+        }
+
+        Assert.Equal(1, await app.WithDbAsync(db => db.Cards.CountAsync(c => c.Number == number)));
+    }
+
     [Fact]
     public async Task TopUp_GivesTheBonusTierOnce_RetriesReplay_AndTheSubCardCarriesTheTierButNoBalance()
     {
