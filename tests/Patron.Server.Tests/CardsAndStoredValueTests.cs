@@ -390,6 +390,36 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
         Assert.Equal("refund: " + new string('因', 190), reference);
     }
 
+    /// <summary>Two stored-value payments of 2^62 fen each added up past the largest long: each payment is now at most 10^12 fen.</summary>
+    [Fact]
+    public async Task Sale_HugeStoredValuePayments_AreAValidationProblemNotAnOverflow()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        await TopUpAsync(_a1, member, 10_000);
+        const long huge = 1L << 62;
+        foreach (var path in new[] { "/api/checkout/sales", "/api/checkout/quote" })
+        {
+            await AssertProblem(await _a1.PostJson(path, new
+            {
+                orderNumber = Order(),
+                memberId = member,
+                lines = new[] { new { sku = "X", quantity = 1, unitPrice = 1_000 } },
+                payments = new[] { new { method = "stored_value", amount = huge }, new { method = "stored_value", amount = huge } },
+            }), HttpStatusCode.BadRequest, "validation.failed", ("payments[0]", "payment.amount_invalid"));
+        }
+
+        await AssertProblem(await _a1.PostJson("/api/checkout/sales", new
+        {
+            orderNumber = Order(),
+            memberId = member,
+            lines = new[] { new { sku = "X", quantity = 1, unitPrice = 1_000 } },
+            payments = new[] { new { method = "cash", amount = 1_000_000_000_001L } },
+        }), HttpStatusCode.BadRequest, "validation.failed", ("payments[0]", "payment.amount_invalid"));
+        await AssertStoredValueBalancedAsync(member, 10_000);
+        Assert.Equal(0, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member)));
+    }
+
     [Fact]
     public async Task LapsedCard_FreezesTheBalanceWithoutForfeiting_UntilATopUpRenewsIt()
     {
