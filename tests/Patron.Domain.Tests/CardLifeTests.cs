@@ -144,6 +144,26 @@ public class CardLifeTests
         Assert.Equal("card.not_frozen", Refused(() => early.Unfreeze(Until)));
     }
 
+    /// <summary>
+    /// Reporting a frozen card lost, or exchanging it for damage, would give an active card in its
+    /// place: a freeze undone by whoever may replace cards. Both are refused card.frozen.
+    /// </summary>
+    [Fact]
+    public void ReportLostAndDamagedExchange_FrozenCard_AreRefusedFrozenAndChangeNothing()
+    {
+        var member = NewMember();
+        var card = member.IssueCard("A-1", CardKind.Physical, 1, Start, Until);
+        card.Freeze(Start.AddDays(1));
+
+        Assert.Equal("card.frozen", Refused(() => card.ReportLost(Start.AddDays(2))));
+        Assert.Equal("card.frozen", Refused(() => card.ReplaceBy(member.IssueCard("A-2", CardKind.Physical, 1, Start.AddDays(2)), damaged: true, Start.AddDays(2))));
+        Assert.Equal((CardStatus.Frozen, Start.AddDays(1)), (card.Status, card.StatusAt));
+
+        card.Unfreeze(Start.AddDays(3));
+        card.ReportLost(Start.AddDays(4));
+        Assert.Equal(CardStatus.Lost, card.Status);
+    }
+
     [Fact]
     public void Lapse_OnlyActsOnActiveCardsAtOrPastValidUntil()
     {
@@ -248,7 +268,7 @@ public class CardLifeTests
     {
         var (status, statusAt, until) = (card.Status, card.StatusAt, card.ValidUntil);
         var expired = until is { } u && u <= at;
-        var inUse = status is CardStatus.Active or CardStatus.Lapsed or CardStatus.Frozen;
+        var inUse = status is CardStatus.Active or CardStatus.Lapsed; // a frozen card stays frozen until unfrozen
 
         // Every reason the operation is refused; empty when it goes through.
         var refusals = new List<string>();
@@ -266,7 +286,8 @@ public class CardLifeTests
         switch (op.Kind)
         {
             case CardOpKind.ReportLost:
-                Unless(inUse || status == CardStatus.Inactive, "card.not_reportable");
+                Unless(status != CardStatus.Frozen, "card.frozen");
+                Unless(inUse || status is CardStatus.Inactive or CardStatus.Frozen, "card.not_reportable");
                 Unless(!card.Anonymous, "card.anonymous");
                 next = CardStatus.Lost;
                 act = () => card.ReportLost(at);
@@ -275,7 +296,8 @@ public class CardLifeTests
                 var damaged = op.Kind == CardOpKind.ExchangeDamaged;
                 Unless(!card.Anonymous, "card.anonymous");
                 Unless(card.Kind != CardKind.SubCard, "card.sub_card");
-                Unless(damaged ? inUse : status == CardStatus.Lost, damaged ? "card.not_exchangeable" : "card.not_lost");
+                Unless(!damaged || status != CardStatus.Frozen, "card.frozen");
+                Unless(damaged ? inUse || status == CardStatus.Frozen : status == CardStatus.Lost, damaged ? "card.not_exchangeable" : "card.not_lost");
                 next = CardStatus.Replaced;
                 replacement = member.IssueCard($"C-{i + 1}", CardKind.Physical, 1, at);
                 var r = replacement;

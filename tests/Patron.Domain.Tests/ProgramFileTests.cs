@@ -55,6 +55,25 @@ public class ProgramFileTests
     }
 
     [Fact]
+    public void Bonus_tier_gifts_longer_together_than_a_top_up_records_are_refused()
+    {
+        // Six gifts of 90 characters: each is allowed, together (545 with the line breaks) they do not fit a top-up's record of 500.
+        var gifts = string.Join(", ", Enumerable.Range(0, 6).Select(i => $"\"{new string((char)('A' + i), 90)}\""));
+        var json = $$"""
+        {
+          "code": "X", "name": "X",
+          "storedValue": { "enabled": true, "bonusTiers": [ { "minimum": 100000, "bonus": 100, "gifts": [{{gifts}}] } ] }
+        }
+        """;
+        var e = Assert.Throws<DomainException>(() => ProgramFile.Parse(json));
+        Assert.Equal(["storedValue.bonusTiers[0].gifts"], e.Errors.Select(x => x.Field).ToArray());
+
+        // With the last one at 40 characters: 5 × 90 + 40 + 5 line breaks = 495.
+        var fits = json.Replace(new string('F', 90), new string('F', 40), StringComparison.Ordinal);
+        Assert.Single(ProgramFile.Parse(fits).StoredValue.BonusTiers);
+    }
+
+    [Fact]
     public void Required_fields_are_named()
     {
         var e = Assert.Throws<DomainException>(() => ProgramFile.Parse("""{ "name": "X" }"""));

@@ -44,11 +44,14 @@ public class StoredValueProperties
 
     /// <summary>
     /// Random runs of top-ups (with their tier's bonus), spend returns and imports, spends in
-    /// every order (some above the balance) and refunds (some above the principal), starting
-    /// from random open lots. Every step does exactly what the model says: refusals change
-    /// nothing, draws take principal and bonus oldest lot first (refunds newest first), one
+    /// every order (some above the balance) and refunds (some above what can be refunded),
+    /// starting from random open lots. Every step does exactly what the model says: refusals
+    /// change nothing, draws take principal and bonus oldest lot first (refunds newest first), one
     /// entry per lot touched. After every step the balances are the sums of the entries and of
-    /// the lots, and no lot is below zero or above what it was credited with.
+    /// the lots, no lot is below zero or above what it was credited with, and no lot has paid
+    /// out bonus as cash: what was refunded from it, plus the bonus spent from it, plus the bonus
+    /// it has left, never exceeds its principal (or its bonus, for a lot of more bonus than
+    /// principal).
     /// </summary>
     [Property(MaxTest = 300)]
     public Property Purse_RandomCreditSpendRefundSequences_KeepLotsEntriesAndBalancesInStep() =>
@@ -84,7 +87,7 @@ public class StoredValueProperties
                 purse.Spend(spend.Amount.Resolve(purse.Purse.Balance), spend.Order, spend.StoreId, at, reference);
                 break;
             case RefundOp refund:
-                purse.Refund(refund.Amount.Resolve(purse.Purse.Principal), refund.StoreId, at, reference);
+                purse.Refund(refund.Amount.Resolve(refund.OfPrincipal ? purse.Purse.Principal : purse.Purse.Refundable), refund.StoreId, at, reference);
                 break;
             default:
                 throw new InvalidOperationException($"Unknown operation {op}.");
@@ -162,12 +165,16 @@ public class StoredValueProperties
     // ---------------------------------------------------------------- 3. refunds
 
     /// <summary>
-    /// After a random history, a refund of some, all, or more than the unspent principal: more is
-    /// refused and changes nothing; all of it forfeits all the bonus; part of it forfeits the
-    /// bonus's share, floor(bonus × amount / principal), written as BonusForfeit entries.
+    /// After a random history, a refund of some, all, or more than what can be refunded (per lot,
+    /// the principal left less the bonus spent from it): more is refused and changes nothing;
+    /// otherwise lots are drawn newest first, each up to what it can refund, and each forfeits
+    /// its bonus left in proportion to the share of that refunded, rounded down (all of it when
+    /// all of it is refunded), written as BonusForfeit entries. Cash never comes from bonus:
+    /// over the whole run, cash refunded plus bonus spent stays within the principal paid in (the
+    /// lots' principal, or bonus where a lot has more bonus than principal).
     /// </summary>
     [Property(MaxTest = 300)]
-    public Property Refund_AfterAnyHistory_PaysBackAtMostThePrincipalAndForfeitsBonusInProportion() =>
+    public Property Refund_AfterAnyHistory_PaysBackAtMostThePrincipalNotCoveringSpentBonusAndForfeitsBonusInProportion() =>
         Prop.ForAll(Arb.From(RefundCaseGen), c =>
         {
             var purse = new CheckedPurse(c.Run.Lots);
@@ -180,9 +187,13 @@ public class StoredValueProperties
 
             var p = purse.Purse;
             var (principal, bonus, count) = (p.Principal, p.Bonus, p.Entries.Count);
-            var amount = c.Amount.Resolve(principal);
+            var lots = purse.Lots.Select(l => (Lot: l, Can: Math.Max(0, l.PrincipalLeft - purse.BonusSpentFrom(l)), l.BonusLeft)).Reverse().ToList();
+            var refundable = lots.Sum(l => l.Can);
+            Assert.Equal(refundable, p.Refundable);
+            Assert.InRange(refundable, 0, principal);
+            var amount = c.Amount.Resolve(c.OfPrincipal ? principal : refundable);
             at = at.AddHours(1);
-            if (amount <= 0 || amount > principal)
+            if (amount <= 0 || amount > refundable)
             {
                 Assert.Equal(RefundExceeds, Assert.Throws<DomainException>(() => p.Refund(amount, 1, at, "refund")).Code);
                 Assert.Equal((principal, bonus, count), (p.Principal, p.Bonus, p.Entries.Count));
@@ -198,14 +209,22 @@ public class StoredValueProperties
             Assert.All(added.Where(e => e.Cause == StoredValueCause.BonusForfeit), e => Assert.Equal(0, e.Principal));
             Assert.Equal(principal - amount, p.Principal);
             Assert.Equal(bonus - forfeited, p.Bonus);
-            if (amount == principal)
+            Assert.Equal(refundable - amount, p.Refundable);
+
+            // Each lot refunded: all of what it could refund forfeits all its bonus; part of it, the share rounded down.
+            var left = amount;
+            foreach (var (lot, can, bonusLeft) in lots)
             {
-                Assert.Equal(bonus, forfeited);
-                Assert.Equal(0, p.Balance);
+                var take = Math.Min(left, can);
+                left -= take;
+                var lost = -added.Where(e => e.Cause == StoredValueCause.BonusForfeit && ReferenceEquals(e.Lot, lot)).Sum(e => e.Bonus);
+                Assert.Equal(take == 0 ? 0 : take == can ? bonusLeft : (long)((Int128)bonusLeft * take / can), lost);
             }
-            else
+
+            if (amount == refundable)
             {
-                Assert.Equal((long)((Int128)bonus * amount / principal), forfeited);
+                Assert.Equal(0, p.Refundable);
+                Assert.All(lots.Where(l => l.Can > 0), l => Assert.Equal(0, l.Lot.BonusLeft));
             }
 
             purse.CheckInvariants();
@@ -218,7 +237,7 @@ public class StoredValueProperties
         var newer = new StoredValueLot(MemberId, ProgramId, 1, Start.AddDays(1), 500, 50);
         var purse = new StoredValuePurse(MemberId, ProgramId, [older, newer]);
 
-        // 150 × 700 / 1,500 = 70.
+        // The newer lot in full forfeits all its bonus; 200 of the older's 1,000: 100 × 200 / 1,000 = 20.
         Assert.Equal((700L, 70L), purse.Refund(700, 1, Start.AddDays(2), "R"));
         Assert.Equal((800L, 80L, 0L, 0L), (older.PrincipalLeft, older.BonusLeft, newer.PrincipalLeft, newer.BonusLeft));
         Assert.Collection(
@@ -228,9 +247,55 @@ public class StoredValueProperties
             e => Assert.Equal((newer, StoredValueCause.BonusForfeit, 0L, -50L), (e.Lot, e.Cause, e.Principal, e.Bonus)),
             e => Assert.Equal((older, StoredValueCause.BonusForfeit, 0L, -20L), (e.Lot, e.Cause, e.Principal, e.Bonus)));
 
+        // Forfeited bonus is not spent bonus: the rest of the principal can still be refunded.
+        Assert.Equal(800, purse.Refundable);
         Assert.Equal(RefundExceeds, Assert.Throws<DomainException>(() => purse.Refund(801, 1, Start.AddDays(2), "R")).Code);
         Assert.Equal((800L, 80L), purse.Refund(800, 1, Start.AddDays(3), "R"));
         Assert.Equal(0, purse.Balance);
+        Assert.Equal((100L, 50L), (older.BonusForfeited, newer.BonusForfeited));
+    }
+
+    /// <summary>
+    /// Top up ¥1,000 with ¥200 bonus and spend ¥200 of bonus first: refunding the ¥1,000 would
+    /// leave the member ¥200 ahead in cash. Only ¥800 can be refunded; the ¥200 of principal
+    /// left (which paid, as it were, for the bonus spent) can still be spent, never refunded.
+    /// </summary>
+    [Fact]
+    public void Refund_AfterBonusSpentFirst_DeductsTheBonusSpentFromWhatCanBeRefunded()
+    {
+        var lot = new StoredValueLot(MemberId, ProgramId, 1, Start, 100_000, 20_000);
+        var purse = new StoredValuePurse(MemberId, ProgramId, [lot]);
+        Assert.Equal(new StoredValueSplit(0, 20_000), purse.Spend(20_000, SpendOrder.BonusFirst, 1, Start.AddHours(1), "S-1"));
+
+        Assert.Equal(80_000, purse.Refundable);
+        Assert.Equal(RefundExceeds, Assert.Throws<DomainException>(() => purse.Refund(100_000, 1, Start.AddHours(2), "R")).Code);
+        Assert.Equal(RefundExceeds, Assert.Throws<DomainException>(() => purse.Refund(80_001, 1, Start.AddHours(2), "R")).Code);
+        Assert.Equal((80_000L, 0L), purse.Refund(80_000, 1, Start.AddHours(2), "R"));
+        Assert.Equal((20_000L, 0L, 0L), (purse.Principal, purse.Bonus, purse.Refundable));
+        Assert.Equal(RefundExceeds, Assert.Throws<DomainException>(() => purse.Refund(1, 1, Start.AddHours(3), "R")).Code);
+    }
+
+    /// <summary>
+    /// Top up ¥1,000 with ¥200 bonus and spend ¥600 in proportion (¥500 principal, ¥100 bonus):
+    /// refunding the ¥500 left would leave the member ¥100 ahead. ¥400 can be refunded, and
+    /// refunding it all forfeits the ¥100 of bonus left; ¥200 in part forfeits half of it.
+    /// </summary>
+    [Fact]
+    public void Refund_AfterProportionalSpend_DeductsTheBonusSpentAndForfeitsTheRestInProportion()
+    {
+        var lot = new StoredValueLot(MemberId, ProgramId, 1, Start, 100_000, 20_000);
+        var purse = new StoredValuePurse(MemberId, ProgramId, [lot]);
+        Assert.Equal(new StoredValueSplit(50_000, 10_000), purse.Spend(60_000, SpendOrder.Proportional, 1, Start.AddHours(1), "S-1"));
+
+        Assert.Equal(40_000, purse.Refundable);
+        Assert.Equal(RefundExceeds, Assert.Throws<DomainException>(() => purse.Refund(50_000, 1, Start.AddHours(2), "R")).Code);
+        Assert.Equal((20_000L, 5_000L), purse.Refund(20_000, 1, Start.AddHours(2), "R"));
+        Assert.Equal((30_000L, 5_000L, 20_000L), (purse.Principal, purse.Bonus, purse.Refundable));
+        Assert.Equal((20_000L, 5_000L), purse.Refund(20_000, 1, Start.AddHours(3), "R"));
+        Assert.Equal((10_000L, 0L, 0L), (purse.Principal, purse.Bonus, purse.Refundable));
+
+        // Cash ¥400 + goods ¥600 = the ¥1,000 paid; the ¥100 left is spendable, never refundable.
+        Assert.Equal(new StoredValueSplit(10_000, 0), purse.Spend(10_000, SpendOrder.Proportional, 1, Start.AddHours(4), "S-2"));
     }
 
     // ---------------------------------------------------------------- bonus tiers
@@ -453,6 +518,9 @@ public class StoredValueProperties
 
         public StoredValuePurse Purse { get; }
 
+        /// <summary>The lots, oldest first.</summary>
+        public IEnumerable<StoredValueLot> Lots => _model.Select(m => m.Lot);
+
         private long Principal => _model.Sum(m => m.Principal);
 
         private long Bonus => _model.Sum(m => m.Bonus);
@@ -500,15 +568,15 @@ public class StoredValueProperties
             var split = Purse.Spend(amount, order, storeId, at, reference);
             Assert.Equal(quoted, split);
             AssertSplitFollowsOrder(split, amount, principal, bonus, order);
-            var draws = Draw(split.Principal, split.Bonus, newestFirst: false);
+            var draws = Draw(split.Principal, split.Bonus);
             AssertAppended(before.Count, [.. draws.Select(d => (d.Lot, StoredValueCause.Spend, -d.Principal, -d.Bonus))], storeId, at, reference);
         }
 
         public (long Principal, long BonusForfeited) Refund(long amount, long storeId, DateTime at, string reference)
         {
             var before = Snapshot();
-            var (principal, bonus) = (Principal, Bonus);
-            if (amount <= 0 || amount > principal)
+            var refundable = _model.Sum(m => Math.Max(0, m.Principal - m.BonusSpent));
+            if (amount <= 0 || amount > refundable)
             {
                 Assert.Equal(RefundExceeds, Assert.Throws<DomainException>(() => Purse.Refund(amount, storeId, at, reference)).Code);
                 AssertUnchanged(before);
@@ -516,13 +584,40 @@ public class StoredValueProperties
             }
 
             var result = Purse.Refund(amount, storeId, at, reference);
-            var forfeit = amount == principal ? bonus : (long)((Int128)bonus * amount / principal);
-            Assert.Equal((amount, forfeit), result);
-            var refunds = Draw(amount, 0, newestFirst: true).Select(d => (d.Lot, StoredValueCause.Refund, -d.Principal, 0L));
-            var forfeits = Draw(0, forfeit, newestFirst: true).Select(d => (d.Lot, StoredValueCause.BonusForfeit, 0L, -d.Bonus));
+
+            // Newest lot first, each up to its principal left less the bonus spent from it.
+            var refunds = new List<(StoredValueLot, StoredValueCause, long, long)>();
+            var forfeits = new List<(StoredValueLot, StoredValueCause, long, long)>();
+            var left = amount;
+            foreach (var m in Enumerable.Reverse(_model))
+            {
+                var can = Math.Max(0, m.Principal - m.BonusSpent);
+                var take = Math.Min(left, can);
+                if (take == 0)
+                {
+                    continue;
+                }
+
+                var forfeit = take == can ? m.Bonus : (long)((Int128)m.Bonus * take / can);
+                m.Principal -= take;
+                m.Bonus -= forfeit;
+                m.Refunded += take;
+                left -= take;
+                refunds.Add((m.Lot, StoredValueCause.Refund, -take, 0L));
+                if (forfeit > 0)
+                {
+                    forfeits.Add((m.Lot, StoredValueCause.BonusForfeit, 0L, -forfeit));
+                }
+            }
+
+            Assert.Equal(0, left);
+            Assert.Equal((amount, -forfeits.Sum(f => f.Item4)), result);
             AssertAppended(before.Count, [.. refunds, .. forfeits], storeId, at, reference);
             return result;
         }
+
+        /// <summary>The bonus spent (not forfeited) from a lot, by the model.</summary>
+        public long BonusSpentFrom(StoredValueLot lot) => _model.Single(m => ReferenceEquals(m.Lot, lot)).BonusSpent;
 
         /// <summary>The standing invariants of purse, lots and entries.</summary>
         public void CheckInvariants()
@@ -542,6 +637,16 @@ public class StoredValueProperties
                 Assert.Equal((m.Principal, m.Bonus), (lot.PrincipalLeft, lot.BonusLeft));
                 Assert.InRange(lot.PrincipalLeft, 0, lot.Principal);
                 Assert.InRange(lot.BonusLeft, 0, lot.Bonus);
+
+                // Spent and forfeited bonus as the entries say; no bonus paid out as cash.
+                var spentBonus = -onLot.Where(e => e.Cause == StoredValueCause.Spend).Sum(e => e.Bonus);
+                var refunded = -onLot.Where(e => e.Cause == StoredValueCause.Refund).Sum(e => e.Principal);
+                Assert.Equal((m.BonusSpent, m.Refunded), (spentBonus, refunded));
+                Assert.Equal(-onLot.Where(e => e.Cause == StoredValueCause.BonusForfeit).Sum(e => e.Bonus), lot.BonusForfeited);
+                Assert.Equal(spentBonus, lot.BonusSpent);
+                Assert.True(
+                    refunded + spentBonus + lot.BonusLeft <= Math.Max(lot.Principal, lot.Bonus),
+                    $"A lot of {lot.Principal} + {lot.Bonus} refunded {refunded} with {spentBonus} bonus spent and {lot.BonusLeft} left.");
             }
 
             Assert.All(entries, e =>
@@ -555,17 +660,18 @@ public class StoredValueProperties
             Assert.All(_credited, l => Assert.Contains(l, newLots));
         }
 
-        /// <summary>Takes principal and bonus, each lot in turn, from the model; one draw per lot touched.</summary>
-        private List<(StoredValueLot Lot, long Principal, long Bonus)> Draw(long principal, long bonus, bool newestFirst)
+        /// <summary>Takes principal and bonus for a spend, each lot in turn oldest first, from the model; one draw per lot touched.</summary>
+        private List<(StoredValueLot Lot, long Principal, long Bonus)> Draw(long principal, long bonus)
         {
             var draws = new List<(StoredValueLot, long, long)>();
-            foreach (var m in newestFirst ? Enumerable.Reverse(_model) : _model)
+            foreach (var m in _model)
             {
                 var (p, b) = (Math.Min(principal, m.Principal), Math.Min(bonus, m.Bonus));
                 if (p > 0 || b > 0)
                 {
                     m.Principal -= p;
                     m.Bonus -= b;
+                    m.BonusSpent += b;
                     principal -= p;
                     bonus -= b;
                     draws.Add((m.Lot, p, b));
@@ -607,6 +713,10 @@ public class StoredValueProperties
         public long Principal { get; set; } = principal;
 
         public long Bonus { get; set; } = bonus;
+
+        public long BonusSpent { get; set; }
+
+        public long Refunded { get; set; }
     }
 
     private sealed record Snapshot(int Count, List<(long Principal, long Bonus)> Left);
@@ -649,7 +759,8 @@ public class StoredValueProperties
 
     private sealed record SpendOp(int HoursLater, long StoreId, AmountSpec Amount, SpendOrder Order) : PurseOp(HoursLater, StoreId);
 
-    private sealed record RefundOp(int HoursLater, long StoreId, AmountSpec Amount) : PurseOp(HoursLater, StoreId);
+    /// <summary>A refund of an amount stated against what can be refunded, or against the principal left.</summary>
+    private sealed record RefundOp(int HoursLater, long StoreId, AmountSpec Amount, bool OfPrincipal) : PurseOp(HoursLater, StoreId);
 
     private sealed record PurseRun(IReadOnlyList<LotSpec> Lots, IReadOnlyList<PurseOp> Ops)
     {
@@ -661,7 +772,7 @@ public class StoredValueProperties
         public override string ToString() => $"Lots = [{string.Join(", ", Lots)}]; Amount = {Amount}; Order = {Order}";
     }
 
-    private sealed record RefundCase(PurseRun Run, AmountSpec Amount);
+    private sealed record RefundCase(PurseRun Run, AmountSpec Amount, bool OfPrincipal);
 
     private sealed record BonusCase(BonusTier[] Tiers, long Amount)
     {
@@ -718,7 +829,8 @@ public class StoredValueProperties
         (2, from h in HoursLaterGen
             from s in StoreGen
             from amount in AmountGen
-            select (PurseOp)new RefundOp(h, s, amount)));
+            from ofPrincipal in Gen.Frequency((3, Gen.Constant(false)), (1, Gen.Constant(true)))
+            select (PurseOp)new RefundOp(h, s, amount, ofPrincipal)));
 
     private static Gen<PurseRun> PurseRunGen =>
         from lotCount in Gen.Frequency((1, Gen.Constant(0)), (3, Gen.Choose(1, 5)))
@@ -737,7 +849,8 @@ public class StoredValueProperties
     private static Gen<RefundCase> RefundCaseGen =>
         from run in PurseRunGen
         from amount in AmountGen
-        select new RefundCase(run, amount);
+        from ofPrincipal in Gen.Frequency((3, Gen.Constant(false)), (1, Gen.Constant(true)))
+        select new RefundCase(run, amount, ofPrincipal);
 
     private static Gen<BonusCase> BonusCaseGen =>
         from count in Gen.Choose(0, 5)

@@ -123,6 +123,44 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
     }
 
     [Fact]
+    public async Task Enrol_WithAPhysicalCard_TheAuditShowsOnlyItsLastFourDigits()
+    {
+        var number = CardNumber.Compose("8801", Random.Shared.Next(80_000_000, 89_999_999));
+        var response = await _a1.PostJson("/api/members", new { name = "实体卡会员", mobile = PatronApp.NewPhone(), cardNumber = number });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var member = (await response.ReadJson()).GetProperty("id").GetInt64();
+
+        var detail = await app.WithDbAsync(db => db.AuditLog.Where(a => a.MemberId == member && a.Action == "member.enrolled").Select(a => a.Detail).SingleAsync());
+        Assert.DoesNotContain(number, detail!, StringComparison.Ordinal);
+        Assert.Contains("****" + number[^4..], detail!, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// One physical card from stock handed to several members at once: it is issued once; the
+    /// others are told the number is taken (409), never a 500 from the unique index.
+    /// </summary>
+    [Fact]
+    public async Task IssueCard_SameNumberToSeveralMembersAtOnce_IssuedOnce_OthersAreConflicts()
+    {
+        await EnsureProgramAsync();
+        var members = new List<long>();
+        for (var i = 0; i < 24; i++)
+        {
+            members.Add(await EnrolAsync(i % 2 == 0 ? _a1 : _a2));
+        }
+
+        var number = CardNumber.Compose("8801", Random.Shared.Next(70_000_000, 79_999_999));
+        var answers = await Task.WhenAll(members.Select((m, i) => (i % 2 == 0 ? _a1 : _a2).PostJson($"/api/members/{m}/cards", new { kind = "physical", number })));
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
+        foreach (var refused in answers.Where(a => a.StatusCode != HttpStatusCode.OK))
+        {
+            await AssertProblem(refused, HttpStatusCode.Conflict, "card.number_taken", ("number", "card.number_taken"));
+        }
+
+        Assert.Equal(1, await app.WithDbAsync(db => db.Cards.CountAsync(c => c.Number == number)));
+    }
+
+    [Fact]
     public async Task TopUp_GivesTheBonusTierOnce_RetriesReplay_AndTheSubCardCarriesTheTierButNoBalance()
     {
         await EnsureProgramAsync();
@@ -175,6 +213,38 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
     }
 
     [Fact]
+    public async Task TopUp_ReplayedAfterTheBalanceMoved_AnswersWithTheBalanceAndTiersOfTheFirstAnswer()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        var request = new { orderNumber = Order(), memberId = member, amount = 500_000 };
+        var first = await (await _a1.PostJson("/api/checkout/top-ups", request)).ReadJson();
+        Assert.Equal(580_000, first.GetProperty("balance").GetProperty("total").GetInt64());
+        Assert.Equal("silver", first.GetProperty("tier").GetString());
+        Assert.NotEqual("silver", first.GetProperty("tierBefore").GetString());
+
+        var sale = await _a1.PostJson("/api/checkout/sales", new
+        {
+            orderNumber = Order(),
+            memberId = member,
+            lines = new[] { new { sku = "X", quantity = 1, unitPrice = 20_000 } },
+            payments = new[] { new { method = "stored_value", amount = 10_000 } },
+        });
+        Assert.Equal(HttpStatusCode.OK, sale.StatusCode);
+        await TopUpAsync(_a2, member, 1_000);
+
+        var again = await (await _a1.PostJson("/api/checkout/top-ups", request)).ReadJson();
+        Assert.True(again.GetProperty("replayed").GetBoolean());
+        Assert.Equal(first.GetProperty("balance").GetProperty("principal").GetInt64(), again.GetProperty("balance").GetProperty("principal").GetInt64());
+        Assert.Equal(first.GetProperty("balance").GetProperty("bonus").GetInt64(), again.GetProperty("balance").GetProperty("bonus").GetInt64());
+        Assert.Equal(580_000, again.GetProperty("balance").GetProperty("total").GetInt64());
+        Assert.Equal(first.GetProperty("tierBefore").GetString(), again.GetProperty("tierBefore").GetString());
+        Assert.Equal("silver", again.GetProperty("tier").GetString());
+        var row = await app.WithDbAsync(db => db.TopUps.AsNoTracking().SingleAsync(t => t.OrderNumber == request.orderNumber));
+        Assert.Equal((500_000L, 80_000L, "silver"), (row.PrincipalAfter, row.BonusAfter, row.TierAfter));
+    }
+
+    [Fact]
     public async Task StoredValue_SpentInProportion_ReturnsGiveBackExactly_AndRefundsNeverExceedUnspentPrincipal()
     {
         await EnsureProgramAsync();
@@ -220,13 +290,134 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
         await AssertProblem(await manager.Http.PostJson(url, new { amount = 100_001, reason = "退卡", storeId = app.Org.StoreA1 }), HttpStatusCode.UnprocessableEntity, "stored_value.refund_exceeds");
         await AssertProblem(await manager.Http.PostJson(url, new { amount = 1_000, storeId = app.Org.StoreA1 }), HttpStatusCode.BadRequest, "validation.failed", ("reason", "stored_value.reason_required"));
         Assert.Equal(HttpStatusCode.Forbidden, (await (await app.SignInAsync("cashier-a1")).Http.PostJson(url, new { amount = 1_000, reason = "退卡" })).StatusCode);
+
+        // The sale spent ¥30 of the top-up's bonus: that much of its principal is never refunded.
+        // The returns gave ¥300 + ¥30 back as new lots, refunded first (newest first) with all
+        // their bonus forfeited; then ¥200 of the top-up's ¥670 refundable forfeits
+        // 7,000 × 20,000 / 67,000 = 2,089 fen of its bonus.
+        var stored = await (await manager.Http.Get($"/api/members/{member}/stored-value")).ReadJson();
+        Assert.Equal(97_000, stored.GetProperty("refundable").GetInt64());
         var refunded = await (await manager.Http.PostJson(url, new { amount = 50_000, reason = "退卡", storeId = app.Org.StoreA1 })).ReadJson();
-        Assert.Equal(5_000, refunded.GetProperty("bonusForfeited").GetInt64());
-        var all = await (await manager.Http.PostJson(url, new { amount = 50_000, reason = "退卡", storeId = app.Org.StoreA1 })).ReadJson();
-        Assert.Equal(5_000, all.GetProperty("bonusForfeited").GetInt64());
-        Assert.Equal(0, all.GetProperty("balance").GetProperty("total").GetInt64());
-        await AssertStoredValueBalancedAsync(member, 0);
+        Assert.Equal(5_089, refunded.GetProperty("bonusForfeited").GetInt64());
+        await AssertProblem(await manager.Http.PostJson(url, new { amount = 50_000, reason = "退卡", storeId = app.Org.StoreA1 }), HttpStatusCode.UnprocessableEntity, "stored_value.refund_exceeds");
+        var all = await (await manager.Http.PostJson(url, new { amount = 47_000, reason = "退卡", storeId = app.Org.StoreA1 })).ReadJson();
+        Assert.Equal(4_911, all.GetProperty("bonusForfeited").GetInt64());
+        Assert.Equal((3_000L, 0L), (all.GetProperty("balance").GetProperty("principal").GetInt64(), all.GetProperty("balance").GetProperty("bonus").GetInt64()));
+        await AssertStoredValueBalancedAsync(member, 3_000);
         Assert.Equal(2, await app.WithDbAsync(db => db.AuditLog.CountAsync(a => a.MemberId == member && a.Action == "stored_value.refunded")));
+    }
+
+    [Fact]
+    public async Task Refund_OfATopUpThatGaveASubCardGiftsAndATier_IsRefused_LaterTopUpsStillRefund()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        var granted = await TopUpAsync(_a1, member, 500_000); // ¥800 bonus, a silver sub-card, a gift, the silver tier
+        Assert.Equal("silver", granted.GetProperty("tier").GetString());
+        await TopUpAsync(_a1, member, 100_000); // ¥100 bonus, nothing else
+        var manager = await app.SignInAsync("manager-a");
+        var url = $"/api/members/{member}/stored-value/refunds";
+
+        var some = await manager.Http.PostJson(url, new { amount = 40_000, reason = "退卡", storeId = app.Org.StoreA1 });
+        Assert.Equal(HttpStatusCode.OK, some.StatusCode);
+        Assert.Equal(4_000, (await some.ReadJson()).GetProperty("bonusForfeited").GetInt64());
+
+        // ¥600 more would take ¥600 of the first top-up's money: refused, naming what can be refunded.
+        var refused = await manager.Http.PostJson(url, new { amount = 120_000, reason = "退卡", storeId = app.Org.StoreA1 });
+        await AssertProblem(refused, HttpStatusCode.UnprocessableEntity, "stored_value.refund_granted_benefits", ("amount", "stored_value.refund_granted_benefits"));
+        await AssertStoredValueBalancedAsync(member, 580_000 + 60_000 + 6_000);
+
+        Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson(url, new { amount = 60_000, reason = "退卡", storeId = app.Org.StoreA1 })).StatusCode);
+        await AssertProblem(await manager.Http.PostJson(url, new { amount = 1, reason = "退卡", storeId = app.Org.StoreA1 }), HttpStatusCode.UnprocessableEntity, "stored_value.refund_granted_benefits");
+        await AssertStoredValueBalancedAsync(member, 580_000);
+        Assert.Equal("silver", await app.WithDbAsync(db => db.MemberAccounts.Where(a => a.MemberId == member).Select(a => a.Tier).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task FrozenCard_StoredValueIsNeitherSpentToppedUpNorRefunded_WhenTheMemberIsNamedById()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        await TopUpAsync(_a1, member, 100_000);
+        var cardId = (await CardsAsync(member)).GetProperty("cards")[0].GetProperty("id").GetInt64();
+        var manager = await app.SignInAsync("manager-a");
+        Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson($"/api/cards/{cardId}/freeze", new { storeId = app.Org.StoreA1 })).StatusCode);
+
+        object Sale(long storedValue) => new
+        {
+            orderNumber = Order(),
+            memberId = member,
+            lines = new[] { new { sku = "X", quantity = 1, unitPrice = 10_000 } },
+            payments = storedValue > 0 ? new[] { new { method = "stored_value", amount = storedValue } } : [],
+        };
+        await AssertProblem(await _a1.PostJson("/api/checkout/sales", Sale(5_000)), HttpStatusCode.UnprocessableEntity, "stored_value.frozen");
+        await AssertProblem(await _a2.PostJson("/api/checkout/top-ups", new { orderNumber = Order(), memberId = member, amount = 10_000 }), HttpStatusCode.UnprocessableEntity, "stored_value.frozen");
+        await AssertProblem(await manager.Http.PostJson($"/api/members/{member}/stored-value/refunds", new { amount = 1_000, reason = "退卡", storeId = app.Org.StoreA1 }),
+            HttpStatusCode.UnprocessableEntity, "stored_value.frozen");
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson("/api/checkout/sales", Sale(0))).StatusCode); // paying otherwise is not refused
+        var shown = (await (await manager.Http.Get($"/api/members/{member}/stored-value")).ReadJson()).GetProperty("balance");
+        Assert.True(shown.GetProperty("frozen").GetBoolean() && shown.GetProperty("cardFrozen").GetBoolean());
+        await AssertStoredValueBalancedAsync(member, 110_000);
+
+        // A cashier cannot undo the freeze by reporting the card lost or exchanging it.
+        var cashier = await app.SignInAsync("cashier-a1");
+        await AssertProblem(await cashier.Http.PostJson($"/api/cards/{cardId}/report-lost", new { }), HttpStatusCode.UnprocessableEntity, "card.frozen");
+        await AssertProblem(await cashier.Http.PostJson($"/api/cards/{cardId}/replace", new { reason = "damaged" }), HttpStatusCode.UnprocessableEntity, "card.frozen");
+
+        Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson($"/api/cards/{cardId}/unfreeze", new { storeId = app.Org.StoreA1 })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson("/api/checkout/sales", Sale(5_000))).StatusCode);
+        await AssertStoredValueBalancedAsync(member, 105_000);
+    }
+
+    [Fact]
+    public async Task Refund_ReasonTooLongForTheLedgerReference_IsAValidationProblem_AndTheLongestAllowedIsRecorded()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        await TopUpAsync(_a1, member, 10_000);
+        var manager = await app.SignInAsync("manager-a");
+        var url = $"/api/members/{member}/stored-value/refunds";
+
+        // The ledger's reference is "refund: " and the reason, in 200 characters: a 200-character reason was a 500 on PostgreSQL.
+        foreach (var length in new[] { 200, 191 })
+        {
+            await AssertProblem(await manager.Http.PostJson(url, new { amount = 1_000, reason = new string('因', length), storeId = app.Org.StoreA1 }),
+                HttpStatusCode.BadRequest, "validation.failed", ("reason", "stored_value.reason_required"));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson(url, new { amount = 1_000, reason = new string('因', 190), storeId = app.Org.StoreA1 })).StatusCode);
+        var reference = await app.WithDbAsync(db => db.StoredValueEntries.Where(e => e.MemberId == member && e.Cause == StoredValueCause.Refund).Select(e => e.Reference).SingleAsync());
+        Assert.Equal("refund: " + new string('因', 190), reference);
+    }
+
+    /// <summary>Two stored-value payments of 2^62 fen each added up past the largest long: each payment is now at most 10^12 fen.</summary>
+    [Fact]
+    public async Task Sale_HugeStoredValuePayments_AreAValidationProblemNotAnOverflow()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        await TopUpAsync(_a1, member, 10_000);
+        const long huge = 1L << 62;
+        foreach (var path in new[] { "/api/checkout/sales", "/api/checkout/quote" })
+        {
+            await AssertProblem(await _a1.PostJson(path, new
+            {
+                orderNumber = Order(),
+                memberId = member,
+                lines = new[] { new { sku = "X", quantity = 1, unitPrice = 1_000 } },
+                payments = new[] { new { method = "stored_value", amount = huge }, new { method = "stored_value", amount = huge } },
+            }), HttpStatusCode.BadRequest, "validation.failed", ("payments[0]", "payment.amount_invalid"));
+        }
+
+        await AssertProblem(await _a1.PostJson("/api/checkout/sales", new
+        {
+            orderNumber = Order(),
+            memberId = member,
+            lines = new[] { new { sku = "X", quantity = 1, unitPrice = 1_000 } },
+            payments = new[] { new { method = "cash", amount = 1_000_000_000_001L } },
+        }), HttpStatusCode.BadRequest, "validation.failed", ("payments[0]", "payment.amount_invalid"));
+        await AssertStoredValueBalancedAsync(member, 10_000);
+        Assert.Equal(0, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member)));
     }
 
     [Fact]
@@ -260,6 +451,55 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
             Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson("/api/checkout/sales", spend)).StatusCode);
             await AssertStoredValueBalancedAsync(member, 41_000);
             Assert.Equal("active", await app.WithDbAsync(db => db.Cards.Where(c => c.Id == cardId).Select(c => c.Status.ToString().ToLower()).SingleAsync()));
+        }
+        finally
+        {
+            app.Clock.Set(start);
+        }
+    }
+
+    /// <summary>
+    /// A top-up that restarts the validity of a lapsed card, racing a report of the same card
+    /// lost: whichever commits first, the card ends lost (the top-up renews it, the report blocks
+    /// it). Without the card rows locked before they are read, the top-up could write back the
+    /// card it read as lapsed, now active, over the report.
+    /// </summary>
+    [Fact]
+    public async Task TopUpRestartingValidity_RacingReportLost_NeverUndoesTheReport()
+    {
+        await EnsureProgramAsync();
+        var enrolled = new List<long>();
+        for (var i = 0; i < 40; i++)
+        {
+            enrolled.Add(await EnrolAsync(i % 2 == 0 ? _a1 : _a2));
+        }
+
+        var members = await app.WithDbAsync(db => db.Cards.Where(c => enrolled.Contains(c.MemberId) && c.Kind != CardKind.SubCard)
+            .Select(c => new { c.MemberId, c.Id }).ToListAsync());
+        Assert.Equal(enrolled.Count, members.Count);
+
+        var start = app.Clock.GetUtcNow();
+        try
+        {
+            app.Clock.Advance(TimeSpan.FromDays(366));
+            using (var scope = app.Services.CreateScope())
+            {
+                await scope.ServiceProvider.GetRequiredService<CardsJob>().RunAsync(TestContext.Current.CancellationToken);
+            }
+
+            var ids = members.Select(m => m.Id).ToList();
+            Assert.All(await app.WithDbAsync(db => db.Cards.Where(c => ids.Contains(c.Id)).Select(c => c.Status).ToListAsync()), s => Assert.Equal(CardStatus.Lapsed, s));
+            var manager = await app.SignInAsync("manager-a");
+            var answers = await Task.WhenAll(members.Select(async m =>
+            {
+                var topUp = _a1.PostJson("/api/checkout/top-ups", new { orderNumber = Order(), memberId = m.MemberId, amount = 1_000 });
+                var lost = manager.Http.PostJson($"/api/cards/{m.Id}/report-lost", new { storeId = app.Org.StoreA1 });
+                return (TopUp: await topUp, Lost: await lost);
+            }));
+            Assert.All(answers, a => Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (a.TopUp.StatusCode, a.Lost.StatusCode)));
+            var cards = await app.WithDbAsync(db => db.Cards.AsNoTracking().Where(c => ids.Contains(c.Id)).ToListAsync());
+            Assert.All(cards, c => Assert.Equal(CardStatus.Lost, c.Status));
+            Assert.All(cards, c => Assert.True(c.ValidUntil > app.Clock.GetUtcNow().UtcDateTime, "the top-up restarted the validity"));
         }
         finally
         {
@@ -361,10 +601,15 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
                             }
                             else
                             {
-                                var principal = await app.WithDbAsync(db => db.MemberAccounts.Where(a => a.MemberId == member).Select(a => a.StoredPrincipal).SingleOrDefaultAsync());
-                                if (principal > 0)
+                                var refundable = (await app.WithDbAsync(db => db.StoredValueLots.AsNoTracking().Where(l => l.MemberId == member && l.PrincipalLeft > 0).ToListAsync())).Sum(l => l.Refundable);
+                                if (refundable > 0)
                                 {
-                                    Assert.Equal(HttpStatusCode.OK, (await manager.Http.PostJson($"/api/members/{member}/stored-value/refunds", new { amount = random.NextInt64(1, principal + 1), reason = "退卡", storeId = app.Org.StoreA1 })).StatusCode);
+                                    // Refused only where it would take back money of a top-up that gave a sub-card, gifts or a tier.
+                                    var refund = await manager.Http.PostJson($"/api/members/{member}/stored-value/refunds", new { amount = random.NextInt64(1, refundable + 1), reason = "退卡", storeId = app.Org.StoreA1 });
+                                    if (refund.StatusCode != HttpStatusCode.OK)
+                                    {
+                                        await AssertProblem(refund, HttpStatusCode.UnprocessableEntity, "stored_value.refund_granted_benefits");
+                                    }
                                 }
                             }
 
@@ -460,6 +705,44 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
         Assert.Equal(110_000, identified.GetProperty("storedValue").GetProperty("total").GetInt64());
     }
 
+    [Fact]
+    public async Task ConsoleTopUpAndRefund_FormSubmittedTwice_RecordOnce()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        var url = $"/members/{member}";
+        var cashier = await app.SignInAsync("cashier-a1");
+        var order = HiddenValue(await cashier.GetPageAsync(url), "TopUpOrder");
+        Assert.NotEqual(order, HiddenValue(await cashier.GetPageAsync(url), "TopUpOrder")); // a new one each time the page is shown
+        var topUp = new Dictionary<string, string> { ["TopUpAmount"] = "1000", ["TopUpOrder"] = order };
+        Assert.Equal(HttpStatusCode.Redirect, (await cashier.PostFormAsync($"{url}?handler=TopUp", topUp)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await cashier.PostFormAsync($"{url}?handler=TopUp", topUp)).StatusCode);
+        var recorded = await app.WithDbAsync(db => db.TopUps.Where(t => t.MemberId == member).Select(t => t.OrderNumber).ToListAsync());
+        Assert.Equal([order], recorded);
+        await AssertStoredValueBalancedAsync(member, 110_000);
+
+        var manager = await app.SignInAsync("manager-a");
+        var key = HiddenValue(await manager.GetPageAsync(url), "RefundKey");
+        var refund = new Dictionary<string, string> { ["RefundAmount"] = "100", ["RefundReason"] = "退卡", ["RefundKey"] = key };
+        Assert.Equal(HttpStatusCode.Redirect, (await manager.PostFormAsync($"{url}?handler=Refund", refund)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await manager.PostFormAsync($"{url}?handler=Refund", refund)).StatusCode);
+        Assert.Equal(1, await app.WithDbAsync(db => db.AuditLog.CountAsync(a => a.MemberId == member && a.Action == "stored_value.refunded")));
+        await AssertStoredValueBalancedAsync(member, 99_000); // ¥100 refunded once, with its ¥10 of bonus
+
+        // A form sent back with an error keeps its key, so correcting it and sending again still records once.
+        var next = HiddenValue(await cashier.GetPageAsync(url), "TopUpOrder");
+        var bad = await cashier.PostFormAsync($"{url}?handler=TopUp", new() { ["TopUpAmount"] = "0", ["TopUpOrder"] = next });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal(next, HiddenValue(await bad.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), "TopUpOrder"));
+    }
+
+    private static string HiddenValue(string page, string name)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(page, $"<input[^>]*name=\"{name}\"[^>]*value=\"([^\"]+)\"");
+        Assert.True(match.Success, $"The page has no {name} field.");
+        return System.Net.WebUtility.HtmlDecode(match.Groups[1].Value);
+    }
+
     private async Task<JsonElement> TopUpAsync(HttpClient client, long member, long amount)
     {
         var response = await client.PostJson("/api/checkout/top-ups", new { orderNumber = Order(), memberId = member, amount });
@@ -487,6 +770,16 @@ public abstract class CardsAndStoredValueTests(PatronApp app)
         Assert.All(lots, l => Assert.True(l.PrincipalLeft >= 0 && l.BonusLeft >= 0 && l.PrincipalLeft <= l.Principal && l.BonusLeft <= l.Bonus));
         var refunds = entries.Where(e => e.Cause == StoredValueCause.Refund).Sum(e => -e.Principal);
         Assert.True(refunds <= entries.Where(e => e.Principal > 0).Sum(e => e.Principal), "refunds never exceed the principal paid in");
+
+        // A refund never pays out bonus: per lot, cash refunded + bonus spent + bonus left stay within what it was credited with.
+        Assert.All(lots, l =>
+        {
+            var onLot = entries.Where(e => e.LotId == l.Id).ToList();
+            var refunded = -onLot.Where(e => e.Cause == StoredValueCause.Refund).Sum(e => e.Principal);
+            var spentBonus = -onLot.Where(e => e.Cause == StoredValueCause.Spend).Sum(e => e.Bonus);
+            Assert.Equal(-onLot.Where(e => e.Cause == StoredValueCause.BonusForfeit).Sum(e => e.Bonus), l.BonusForfeited);
+            Assert.True(refunded + spentBonus + l.BonusLeft <= Math.Max(l.Principal, l.Bonus), $"Lot {l.Id}: refunded {refunded} with {spentBonus} bonus spent.");
+        });
     }
 
     private async Task EnsureProgramAsync()

@@ -25,6 +25,7 @@ internal sealed class StoredValueLotConfiguration : IEntityTypeConfiguration<Sto
     public void Configure(EntityTypeBuilder<StoredValueLot> b)
     {
         b.ToTable("stored_value_lots");
+        b.Property(x => x.BonusForfeited).HasDefaultValue(0L);
         b.HasIndex(x => x.MemberId);
         b.HasIndex(x => new { x.ProgramId, x.StoreId, x.IssuedAt });
         b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
@@ -53,7 +54,10 @@ internal sealed class TopUpConfiguration : IEntityTypeConfiguration<TopUp>
         b.Property(x => x.OrderNumber).HasMaxLength(64);
         b.Property(x => x.Gifts).HasMaxLength(TopUp.GiftsMaxLength);
         b.Property(x => x.RequestHash).HasMaxLength(64);
+        b.Property(x => x.TierBefore).HasMaxLength(32);
+        b.Property(x => x.TierAfter).HasMaxLength(32);
         b.Ignore(x => x.GiftList);
+        b.Ignore(x => x.HasReceipt);
         b.HasIndex(x => new { x.StoreId, x.OrderNumber }).IsUnique();
         b.HasIndex(x => new { x.MemberId, x.At });
         b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);

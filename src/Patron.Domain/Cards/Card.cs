@@ -121,19 +121,28 @@ public sealed class Card
         }
     }
 
+    /// <summary>
+    /// Blocks the card everywhere until it is replaced. A frozen card is not reported lost: that
+    /// would let whoever may report losses (a cashier) undo a freeze by replacing it.
+    /// </summary>
     public void ReportLost(DateTime at)
     {
-        Require(Status is CardStatus.Active or CardStatus.Lapsed or CardStatus.Frozen or CardStatus.Inactive, "card.not_reportable", "Only a card in use can be reported lost.");
+        Require(Status != CardStatus.Frozen, "card.frozen", "A frozen card cannot be reported lost; it must be unfrozen first.");
+        Require(Status is CardStatus.Active or CardStatus.Lapsed or CardStatus.Inactive, "card.not_reportable", "Only a card in use can be reported lost.");
         Require(!Anonymous, "card.anonymous", "An anonymous card cannot be reported lost or replaced.");
         Move(CardStatus.Lost, at);
     }
 
-    /// <summary>Voids this card in favour of <paramref name="replacement"/>, which takes its validity.</summary>
+    /// <summary>
+    /// Voids this card in favour of <paramref name="replacement"/>, which takes its validity. A
+    /// frozen card is not exchanged (the replacement would be active: an undone freeze).
+    /// </summary>
     public void ReplaceBy(Card replacement, bool damaged, DateTime at)
     {
         Require(!Anonymous, "card.anonymous", "An anonymous card cannot be reported lost or replaced.");
         Require(IsPrincipal, "card.sub_card", "A sub-card is not replaced: revoke it and issue another.");
-        Require(damaged ? Status is CardStatus.Active or CardStatus.Lapsed or CardStatus.Frozen : Status == CardStatus.Lost,
+        Require(!damaged || Status != CardStatus.Frozen, "card.frozen", "A frozen card cannot be exchanged; it must be unfrozen first.");
+        Require(damaged ? Status is CardStatus.Active or CardStatus.Lapsed : Status == CardStatus.Lost,
             damaged ? "card.not_exchangeable" : "card.not_lost", damaged ? "Only a card in use can be exchanged for damage." : "Report the card lost before replacing it.");
         replacement.ValidUntil = ValidUntil;
         replacement.ReplacesCardId = Id;

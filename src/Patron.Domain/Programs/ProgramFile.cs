@@ -390,9 +390,15 @@ public static class ProgramFile
                 fail($"{at}.minimum", "minimums are positive and rise from tier to tier.");
             }
 
-            if (t.Bonus < 0 || t.SubCards is < 0 or > 100 || t.Gifts.Any(g => string.IsNullOrWhiteSpace(g) || g.Length > 100))
+            if (t.Bonus < 0 || t.SubCards is < 0 or > 100 || t.Gifts.Any(g => string.IsNullOrWhiteSpace(g) || g.Length > 100 || g.Any(char.IsControl)))
             {
-                fail(at, "bonus is not negative, subCards 0–100, gifts are named in 1–100 characters.");
+                fail(at, "bonus is not negative, subCards 0–100, gifts are named in 1–100 characters without line breaks.");
+            }
+
+            // A top-up records its tier's gifts one per line, in a column of limited length.
+            if (string.Join('\n', t.Gifts).Length > StoredValue.TopUp.GiftsMaxLength)
+            {
+                fail($"{at}.gifts", $"the gifts' names together (one per line) are at most {StoredValue.TopUp.GiftsMaxLength} characters.");
             }
 
             if (t.SubCardTier is { } tier && !tierCodes.Contains(tier))

@@ -26,8 +26,8 @@ public enum StoredValueCause
 
 /// <summary>
 /// A credit of stored value, where and when it was sold: principal (money paid) and bonus
-/// (given), each with what is left. Liability is the sum of what lots have left, by the store
-/// and month they were sold in.
+/// (given), each with what is left, and the bonus that lapsed with refunds. Liability is the sum
+/// of what lots have left, by the store and month they were sold in.
 /// </summary>
 public sealed class StoredValueLot
 {
@@ -64,6 +64,18 @@ public sealed class StoredValueLot
     public long PrincipalLeft { get; internal set; }
 
     public long BonusLeft { get; internal set; }
+
+    /// <summary>Bonus that lapsed because principal of this lot was refunded.</summary>
+    public long BonusForfeited { get; internal set; }
+
+    /// <summary>Bonus spent (paid with), as opposed to forfeited or still left.</summary>
+    public long BonusSpent => Bonus - BonusLeft - BonusForfeited;
+
+    /// <summary>
+    /// Principal that may be paid back in cash: what is left less the bonus already spent, so a
+    /// refund never turns bonus into cash.
+    /// </summary>
+    public long Refundable => Math.Max(0, PrincipalLeft - BonusSpent);
 }
 
 /// <summary>One movement of stored value on one lot, signed, in fen, split into principal and bonus.</summary>
@@ -126,7 +138,8 @@ public readonly record struct StoredValueSplit(long Principal, long Bonus)
 /// <summary>
 /// A member's stored value: the open lots, spent oldest first within principal and within bonus
 /// in the program's order. Balances are the sum of the lots, which are the sum of the entries;
-/// nothing goes below zero and a refund never pays back more than the unspent principal.
+/// nothing goes below zero and a refund never pays back more than the unspent principal less the
+/// bonus already spent.
 /// </summary>
 public sealed class StoredValuePurse
 {
@@ -200,38 +213,75 @@ public sealed class StoredValuePurse
     public StoredValueSplit Spend(long amount, SpendOrder order, long storeId, DateTime at, string? reference)
     {
         var split = Split(amount, order);
-        Draw(StoredValueCause.Spend, split.Principal, split.Bonus, storeId, at, reference, newestFirst: false);
+        Draw(StoredValueCause.Spend, split.Principal, split.Bonus, storeId, at, reference);
         return split;
     }
 
     /// <summary>
-    /// Pays back unspent principal. The bonus that came with it lapses in proportion (all of it
-    /// when the whole principal is refunded), so a refund can never turn bonus into cash.
+    /// What can be refunded: per lot, the principal left less the bonus already spent from it.
+    /// </summary>
+    public long Refundable => _lots.Sum(l => l.Refundable);
+
+    /// <summary>
+    /// Pays back principal, newest lot first, never more than a lot's refundable principal (its
+    /// principal left less the bonus already spent from it), so a refund never pays out bonus.
+    /// Each lot drawn forfeits its remaining bonus in proportion to the share of its refundable
+    /// principal refunded, rounded down, and all of it when that is refunded in full.
     /// </summary>
     public (long Principal, long BonusForfeited) Refund(long amount, long storeId, DateTime at, string? reference)
     {
-        var (principal, bonus) = (Principal, Bonus);
-        if (amount <= 0 || amount > principal)
+        var refundable = Refundable;
+        if (amount <= 0 || amount > refundable)
         {
+            var spent = _lots.Sum(l => Math.Min(l.PrincipalLeft, l.BonusSpent));
             throw new DomainException(new DomainError("stored_value.refund_exceeds",
-                $"At most the unspent principal, ¥{principal / 100m:0.00}, can be refunded; ¥{amount / 100m:0.00} was asked.", "amount"));
+                $"At most ¥{refundable / 100m:0.00} can be refunded: the unspent principal, ¥{Principal / 100m:0.00}, less the bonus already spent, ¥{spent / 100m:0.00}; ¥{amount / 100m:0.00} was asked.",
+                "amount"));
         }
 
-        var forfeit = amount == principal ? bonus : (long)((Int128)bonus * amount / principal);
-        Draw(StoredValueCause.Refund, amount, 0, storeId, at, reference, newestFirst: true);
-        if (forfeit > 0)
+        var refunds = new List<(StoredValueLot Lot, long Principal)>();
+        var forfeits = new List<(StoredValueLot Lot, long Bonus)>();
+        var left = amount;
+        foreach (var lot in Enumerable.Reverse(_lots))
         {
-            Draw(StoredValueCause.BonusForfeit, 0, forfeit, storeId, at, reference, newestFirst: true);
+            var can = lot.Refundable;
+            var take = Math.Min(left, can);
+            if (take == 0)
+            {
+                continue;
+            }
+
+            var forfeit = take == can ? lot.BonusLeft : (long)((Int128)lot.BonusLeft * take / can);
+            lot.PrincipalLeft -= take;
+            lot.BonusLeft -= forfeit;
+            lot.BonusForfeited += forfeit;
+            left -= take;
+            refunds.Add((lot, take));
+            if (forfeit > 0)
+            {
+                forfeits.Add((lot, forfeit));
+            }
+
+            if (left == 0)
+            {
+                break;
+            }
         }
 
-        return (amount, forfeit);
+        if (left != 0)
+        {
+            throw new InvalidOperationException("Stored value lots do not cover a checked refund.");
+        }
+
+        _entries.AddRange(refunds.Select(r => new StoredValueEntry(r.Lot, StoredValueCause.Refund, -r.Principal, 0, storeId, at, reference)));
+        _entries.AddRange(forfeits.Select(f => new StoredValueEntry(f.Lot, StoredValueCause.BonusForfeit, 0, -f.Bonus, storeId, at, reference)));
+        return (amount, forfeits.Sum(f => f.Bonus));
     }
 
-    private void Draw(StoredValueCause cause, long principal, long bonus, long storeId, DateTime at, string? reference, bool newestFirst)
+    private void Draw(StoredValueCause cause, long principal, long bonus, long storeId, DateTime at, string? reference)
     {
-        var order = newestFirst ? Enumerable.Reverse(_lots) : _lots;
         var taken = new Dictionary<StoredValueLot, (long P, long B)>();
-        foreach (var lot in order)
+        foreach (var lot in _lots)
         {
             var p = Math.Min(principal, lot.PrincipalLeft);
             var b = Math.Min(bonus, lot.BonusLeft);

@@ -2,7 +2,9 @@ namespace Patron.Domain.StoredValue;
 
 /// <summary>
 /// A top-up as recorded, identified by (store, POS order number) like a sale: the money paid,
-/// the bonus it earned, and what else the bonus tier gave (sub-cards, gifts handed over).
+/// the bonus it earned, what else the bonus tier gave (sub-cards, gifts handed over), and the
+/// receipt: the balance after it and the tier before and after it, so a retry answers as the
+/// first time did.
 /// </summary>
 public sealed class TopUp
 {
@@ -55,5 +57,29 @@ public sealed class TopUp
 
     public string? RequestHash { get; set; }
 
+    /// <summary>Principal after the top-up; null on top-ups recorded before receipts were kept.</summary>
+    public long? PrincipalAfter { get; private set; }
+
+    /// <summary>Bonus after the top-up; null on top-ups recorded before receipts were kept.</summary>
+    public long? BonusAfter { get; private set; }
+
+    /// <summary>The member's tier before the top-up (null also on top-ups recorded before receipts were kept).</summary>
+    public string? TierBefore { get; private set; }
+
+    /// <summary>The member's tier after the top-up (single_top_up tiers); null as for <see cref="TierBefore"/>.</summary>
+    public string? TierAfter { get; private set; }
+
+    /// <summary>Whether the receipt (balance and tiers after) was recorded.</summary>
+    public bool HasReceipt => PrincipalAfter is not null;
+
     public IReadOnlyList<string> GiftList => Gifts.Length == 0 ? [] : Gifts.Split('\n');
+
+    /// <summary>Records the balance after the top-up and the tier before and after it.</summary>
+    public void RecordReceipt(long principalAfter, long bonusAfter, string? tierBefore, string? tierAfter)
+    {
+        PrincipalAfter = principalAfter;
+        BonusAfter = bonusAfter;
+        TierBefore = tierBefore;
+        TierAfter = tierAfter;
+    }
 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Patron.Data;
 using Patron.Domain.Cards;
+using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Features.Cards;
 
@@ -20,9 +21,11 @@ public sealed class CardNumbers(PatronDb db)
 
 /// <summary>
 /// Where a member stands by their cards at a moment: whether every principal card's validity
-/// has ended (benefits stop and stored value is frozen until a renewal) and until when they run.
+/// has ended (benefits stop and stored value is frozen until a renewal), whether staff froze
+/// them (a principal card frozen and none in use: stored value is neither spent, topped up nor
+/// refunded until it is unfrozen, however the member is named) and until when they run.
 /// </summary>
-public sealed record CardStanding(bool HasCards, bool Lapsed, DateTime? ValidUntil)
+public sealed record CardStanding(bool HasCards, bool Lapsed, DateTime? ValidUntil, bool Frozen = false)
 {
     public static async Task<CardStanding> OfAsync(PatronDb db, long memberId, DateTime at, CancellationToken ct)
     {
@@ -36,7 +39,18 @@ public sealed record CardStanding(bool HasCards, bool Lapsed, DateTime? ValidUnt
         }
 
         var lapsed = cards.All(c => c.Status == CardStatus.Lapsed || (c.ValidUntil is { } u && u <= at));
+        var frozen = cards.Any(c => c.Status == CardStatus.Frozen) && !cards.Any(c => c.Status is CardStatus.Active or CardStatus.Lapsed);
         DateTime? until = cards.Any(c => c.ValidUntil is null) ? null : cards.Max(c => c.ValidUntil);
-        return new(true, lapsed, until);
+        return new(true, lapsed, until, frozen);
+    }
+
+    /// <summary>Refuses using, topping up or refunding stored value while the member's cards are frozen.</summary>
+    public void EnsureNotFrozen()
+    {
+        if (Frozen)
+        {
+            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "stored_value.frozen",
+                "The member's card is frozen: stored value cannot be used, topped up or refunded until it is unfrozen.");
+        }
     }
 }

@@ -88,7 +88,7 @@ public sealed class CardOperations(PatronDb db, ProgramRules programs, CardNumbe
     }
 
     public Task<CardView> IssueAsync(long memberId, IssueCardRequest r, CallerScope caller, CancellationToken ct) =>
-        Transactions.RunAsync(db, async ct =>
+        NumberTakenAsConflictAsync(() => Transactions.RunAsync(db, async ct =>
         {
             var m = await ledger.OpenAsync(memberId, caller, clock.GetUtcNow().UtcDateTime, ct);
             var (storeId, now, rules) = await PlaceAsync(m.Member.ProgramId, r.StoreId, caller, ct);
@@ -109,7 +109,7 @@ public sealed class CardOperations(PatronDb db, ProgramRules programs, CardNumbe
             Event(card, CardEventKind.Issued, rules.Cards.Fee, storeId, now, caller, Note(r.Note));
             audit.Record(caller, "card.issued", storeId, memberId, "card", card.Id, new { card = Masked(card), fee = rules.Cards.Fee });
             return CardView.From(card, now);
-        }, ct);
+        }, ct));
 
     public Task<CardView> ReportLostAsync(long cardId, CardActionRequest r, CallerScope caller, CancellationToken ct) =>
         ActAsync(cardId, r.StoreId, caller, "card.reported_lost", (card, rules, storeId, now) =>
@@ -224,7 +224,7 @@ public sealed class CardOperations(PatronDb db, ProgramRules programs, CardNumbe
 
     /// <summary>Issues a sub-card to someone the principal names, within the program's limit.</summary>
     public Task<CardView> IssueSubCardAsync(long memberId, SubCardRequest r, CallerScope caller, CancellationToken ct) =>
-        Transactions.RunAsync(db, async ct =>
+        NumberTakenAsConflictAsync(() => Transactions.RunAsync(db, async ct =>
         {
             var now = clock.GetUtcNow().UtcDateTime;
             var m = await ledger.OpenAsync(memberId, caller, now, ct);
@@ -245,7 +245,7 @@ public sealed class CardOperations(PatronDb db, ProgramRules programs, CardNumbe
             var card = await IssueSubCardAsync(m.Member, rules.Cards.SubCards.Tier ?? m.Account.Tier, holder, storeId, now, caller, r.Number, ct);
             audit.Record(caller, "card.sub_card_issued", storeId, memberId, "card", card.Id, new { tier = card.Tier });
             return CardView.From(card, now);
-        }, ct);
+        }, ct));
 
     /// <summary>Issues a sub-card inside the caller's transaction (also used by top-ups).</summary>
     internal async Task<Card> IssueSubCardAsync(Domain.Members.Member member, string? tier, string? holder, long storeId, DateTime now, CallerScope? caller, string? number, CancellationToken ct)
@@ -263,6 +263,11 @@ public sealed class CardOperations(PatronDb db, ProgramRules programs, CardNumbe
     {
         var until = validity.Until(now);
         (await db.Members.FindAsync([memberId], ct))?.SetActive(true);
+
+        // Lock the member's principal card rows before reading them (row locks on PostgreSQL, the
+        // write lock on SQLite), as ActAsync does: a loss report or freeze committed meanwhile is
+        // read, not written over with the status read before it.
+        await db.Database.ExecuteSqlAsync($"UPDATE cards SET status = status WHERE member_id = {memberId} AND kind <> {(int)CardKind.SubCard}", ct);
         var cards = await db.Cards.Where(c => c.MemberId == memberId && c.Kind != CardKind.SubCard && c.Status != CardStatus.Replaced && c.Status != CardStatus.Revoked).ToListAsync(ct);
         foreach (var card in cards.Where(c => c.ValidUntil != until))
         {
@@ -278,7 +283,7 @@ public sealed class CardOperations(PatronDb db, ProgramRules programs, CardNumbe
     }
 
     private async Task<CardView> ActAsync(long cardId, long? storeId, CallerScope caller, string action, Func<Card, ProgramDefinition, long, DateTime, Task> change, CancellationToken ct, Func<Card?>? result = null) =>
-        await Transactions.RunAsync(db, async ct =>
+        await NumberTakenAsConflictAsync(() => Transactions.RunAsync(db, async ct =>
         {
             // Lock the card row first (row lock on PostgreSQL, write lock on SQLite).
             var touched = await db.Database.ExecuteSqlAsync($"UPDATE cards SET status = status WHERE id = {cardId}", ct);
@@ -302,7 +307,7 @@ public sealed class CardOperations(PatronDb db, ProgramRules programs, CardNumbe
             audit.Record(caller, action, store, card.MemberId, "card", card.Id, new { card = Masked(card), to = shown == card ? null : Masked(shown), status = card.Status.ToString().ToLowerInvariant() });
             await db.SaveChangesAsync(ct);
             return CardView.From(shown, now);
-        }, ct);
+        }, ct));
 
     private async Task<(long StoreId, DateTime Now, ProgramDefinition Rules)> PlaceAsync(long programId, long? storeId, CallerScope caller, CancellationToken ct)
     {
@@ -344,11 +349,36 @@ public sealed class CardOperations(PatronDb db, ProgramRules programs, CardNumbe
             : number;
     }
 
+    /// <summary>
+    /// A physical number is checked before it is issued, but two counters can hand out the same
+    /// card at once: the unique index refuses the second, answered as the check would (409).
+    /// </summary>
+    private static async Task<T> NumberTakenAsConflictAsync<T>(Func<Task<T>> work)
+    {
+        try
+        {
+            return await work();
+        }
+        catch (DbUpdateException e) when (IsNumberTaken(e))
+        {
+            throw Problem.Conflict("card.number_taken", "This card number is already issued.", "number");
+        }
+    }
+
+    private static bool IsNumberTaken(DbUpdateException e) => e.InnerException switch
+    {
+        Npgsql.PostgresException pg => pg.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation && pg.ConstraintName == "IX_cards_number",
+        Microsoft.Data.Sqlite.SqliteException sq => sq.SqliteErrorCode == 19 && sq.Message.Contains("cards.number", StringComparison.Ordinal),
+        _ => false,
+    };
+
     private void Event(Card card, CardEventKind kind, long fee, long storeId, DateTime now, CallerScope? caller, string? note, long? other = null) =>
         db.CardEvents.Add(new CardEvent(card.Id, card.MemberId, card.ProgramId, kind, fee, storeId, now, caller?.StaffId, note, other));
 
     private static string? Note(string? note) => string.IsNullOrWhiteSpace(note) ? null : note.Trim()[..Math.Min(note.Trim().Length, CardEvent.NoteMaxLength)];
 
     /// <summary>A card number in logs and audit details: the last four digits only.</summary>
-    private static string Masked(Card card) => "****" + card.Number[^4..];
+    internal static string Mask(string number) => "****" + number[^Math.Min(4, number.Length)..];
+
+    private static string Masked(Card card) => Mask(card.Number);
 }

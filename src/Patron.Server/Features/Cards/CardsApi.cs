@@ -31,7 +31,7 @@ public static class CardsApi
             .RequireAuthorization(Permissions.CardsManage)
             .WithName("IssueSubCard")
             .WithSummary("Issue a sub-card for someone the principal member names: it carries the program's sub-card tier (or the member's) and no balance.")
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
 
         var c = app.MapGroup("/api/cards/{cardId:long}").WithTags("Cards").RequireAuthorization(Permissions.CardsManage);
         Action("report-lost", "ReportCardLost", "Report a card lost: it is refused at every store at once; points and balance stay with the member.", (s, id, r, caller, ct) => s.ReportLostAsync(id, r, caller, ct));

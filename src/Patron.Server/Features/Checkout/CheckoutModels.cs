@@ -133,6 +133,9 @@ internal static class CheckoutInput
 {
     public const int MaxLines = PricingEngine.MaxLines;
 
+    /// <summary>The largest amount of one payment, fen (¥10,000,000,000).</summary>
+    public const long MaxPaymentAmount = 1_000_000_000_000;
+
     public static string Order(string? orderNumber, string field = "orderNumber")
     {
         var order = (orderNumber ?? "").Trim();
@@ -201,6 +204,12 @@ internal static class CheckoutInput
             if (string.IsNullOrWhiteSpace(p.Method) || p.Method.Length > 32 || p.Amount < 0)
             {
                 throw Problem.Invalid("sale.payment_invalid", "A payment names its method and a non-negative amount in fen.", $"payments[{i}]");
+            }
+
+            if (p.Amount > MaxPaymentAmount)
+            {
+                // Far above any sale, and small enough that the payments of a sale add up without overflow.
+                throw Problem.Invalid("payment.amount_invalid", $"A payment is at most {MaxPaymentAmount} fen.", $"payments[{i}]");
             }
 
             list.Add(new Payment(p.Method.Trim(), p.Amount));

@@ -158,6 +158,11 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                         $"The card's validity ended on {standing.ValidUntil:yyyy-MM-dd}: its balance is frozen, not lost, until a top-up or renewal.");
                 }
 
+                if (storedValue > 0)
+                {
+                    standing.EnsureNotFrozen(); // frozen by staff, also when the member is named by id
+                }
+
                 // A lapsed card identifies its member, whose benefits have stopped: priced and
                 // earning as a non-member's, recorded as theirs.
                 var pricing = standing.Lapsed ? null : new PricingMember(card?.Tier ?? m.Account.Tier, m.Member.Birthday);

@@ -21,6 +21,7 @@ public sealed class DetailModel(
     StoredValue.StoredValueQueries stored,
     StoredValue.TopUpStoredValue topUp,
     StoredValue.RefundStoredValue refund,
+    Infrastructure.Data.Idempotency idempotency,
     IStringLocalizer<SharedResource> l) : PageModel
 {
     public Cards.MemberCardsView? Cards { get; private set; }
@@ -49,6 +50,17 @@ public sealed class DetailModel(
     /// <summary>Yuan, as typed.</summary>
     [BindProperty]
     public string? TopUpAmount { get; set; }
+
+    /// <summary>
+    /// The top-up's order number, made when the form is shown and sent back with it: a form
+    /// submitted twice records one top-up.
+    /// </summary>
+    [BindProperty]
+    public string? TopUpOrder { get; set; }
+
+    /// <summary>The refund's idempotency key, made when the form is shown: a form submitted twice refunds once.</summary>
+    [BindProperty]
+    public string? RefundKey { get; set; }
 
     [BindProperty]
     public string? RefundAmount { get; set; }
@@ -137,7 +149,7 @@ public sealed class DetailModel(
         ActAsync(id, CanCards, "TopUp", async (caller, store, ct) =>
         {
             var amount = Fen(TopUpAmount, "topUpAmount");
-            var order = "WEB-" + Guid.NewGuid().ToString("N")[..12].ToUpperInvariant();
+            var order = Blank(TopUpOrder) ?? NewKey();
             var result = await topUp.HandleAsync(new StoredValue.TopUpRequest(order, amount, id, StoreId: store), caller, ct);
             return string.Format(l["Topped up ¥{0}; bonus ¥{1}; the balance is ¥{2}."].Value, Yuan(result.Amount), Yuan(result.Bonus), Yuan(result.Balance.Total));
         }, ct);
@@ -145,13 +157,18 @@ public sealed class DetailModel(
     public Task<IActionResult> OnPostRefundAsync(long id, CancellationToken ct) =>
         ActAsync(id, CanRefund, "Refund", async (caller, store, ct) =>
         {
-            var result = await refund.HandleAsync(id, new StoredValue.StoredValueRefundRequest(Fen(RefundAmount, "refundAmount"), RefundReason, store), caller, ct);
+            var request = new StoredValue.StoredValueRefundRequest(Fen(RefundAmount, "refundAmount"), RefundReason, store);
+
+            // Under the key the form was shown with, as the API's Idempotency-Key: a second submit answers with the first refund.
+            var (result, _) = await idempotency.RunAsync(caller, Blank(RefundKey), new { op = "sv_refund", memberId = id, request }, c => refund.HandleAsync(id, request, caller, c), ct);
             return string.Format(l["Refunded ¥{0}; bonus forfeited ¥{1}."].Value, Yuan(result.Refunded), Yuan(result.BonusForfeited));
         }, ct);
 
     public static string Yuan(long fen) => (fen / 100m).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    private static string NewKey() => "WEB-" + Guid.NewGuid().ToString("N").ToUpperInvariant();
 
     private static long Fen(string? yuan, string field) =>
         decimal.TryParse(yuan, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 && decimal.Round(v, 2) == v && v < 10_000_000
@@ -222,6 +239,9 @@ public sealed class DetailModel(
             return false;
         }
 
+        // Keys for the forms as shown; a form sent back with errors keeps the key it came with.
+        TopUpOrder ??= NewKey();
+        RefundKey ??= NewKey();
         Cards = await cards.ListAsync(id, caller, ct);
         Stored = await stored.GetAsync(id, caller, ct);
         try

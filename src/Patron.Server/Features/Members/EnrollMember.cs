@@ -173,7 +173,7 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
             await coupons.IssueAsync(program.Id, template, [member.Id], CouponSource.Enrolment, "enrolment", store.Id, caller.StaffId, now, zone, ct, skipWhenFull: true);
         }
 
-        audit.Record(caller, "member.enrolled", store.Id, member.Id, "member", member.Id, new { channel, card = cardNumber, cardKind = kind.ToString() });
+        audit.Record(caller, "member.enrolled", store.Id, member.Id, "member", member.Id, new { channel, card = Cards.CardOperations.Mask(cardNumber), cardKind = kind.ToString() });
         await db.SaveChangesAsync(ct);
         if (tx is not null)
         {

@@ -31,8 +31,8 @@ public static class StoredValueApi
                 TypedResults.Ok(await CheckoutApi.IdempotentAsync(http, key, new { op = "sv_refund", memberId, request }, (c, t) => refund.HandleAsync(memberId, request, c, t), ct)))
             .RequireAuthorization(Permissions.StoredValueRefund)
             .WithName("RefundStoredValue")
-            .WithSummary("Pay back unspent principal with a reason; the bonus that came with it lapses in proportion. Audited.")
-            .WithDescription("stored_value.refund_exceeds, stored_value.not_refundable (422); stored_value.reason_required (400).")
+            .WithSummary("Pay back principal (never bonus: the bonus already spent is deducted) with a reason; the bonus that came with it lapses in proportion. Audited.")
+            .WithDescription("stored_value.refund_exceeds, stored_value.refund_granted_benefits (money of a top-up that gave sub-cards, gifts or a tier), stored_value.not_refundable (422); stored_value.reason_required (400).")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
 
         var f = app.MapGroup("/api/finance").WithTags("Finance").RequireAuthorization(Permissions.FinanceRead);

@@ -11,7 +11,11 @@ public sealed record StoredValueEntryView(long Id, DateTime At, string Cause, lo
 public sealed record TopUpView(long Id, DateTime At, string OrderNumber, long StoreId, long Amount, long Bonus, int SubCards, IReadOnlyList<string> Gifts);
 
 /// <summary>A member's stored value: the balance (principal, bonus, frozen or not), recent entries and top-ups.</summary>
-public sealed record StoredValueSummary(StoredValueBalance Balance, IReadOnlyList<StoredValueEntryView> Entries, IReadOnlyList<TopUpView> TopUps);
+public sealed record StoredValueSummary(StoredValueBalance Balance, IReadOnlyList<StoredValueEntryView> Entries, IReadOnlyList<TopUpView> TopUps)
+{
+    /// <summary>What a refund can pay back: per lot, the principal left less the bonus already spent from it.</summary>
+    public long Refundable { get; init; }
+}
 
 public sealed class StoredValueQueries(PatronDb db, TimeProvider clock)
 {
@@ -27,9 +31,11 @@ public sealed class StoredValueQueries(PatronDb db, TimeProvider clock)
 
         var account = await db.MemberAccounts.AsNoTracking().Where(a => a.MemberId == memberId).Select(a => new { a.StoredPrincipal, a.StoredBonus }).FirstOrDefaultAsync(ct);
         var balance = await TopUpStoredValue.BalanceAsync(db, memberId, account?.StoredPrincipal ?? 0, account?.StoredBonus ?? 0, clock.GetUtcNow().UtcDateTime, ct);
+        var lots = await db.StoredValueLots.AsNoTracking().Where(l => l.MemberId == memberId && l.PrincipalLeft > 0).ToListAsync(ct);
+        var refundable = lots.Sum(l => l.Refundable);
         if (!history)
         {
-            return new StoredValueSummary(balance, [], []);
+            return new StoredValueSummary(balance, [], []) { Refundable = refundable };
         }
 
         var entries = await db.StoredValueEntries.AsNoTracking().Where(e => e.MemberId == memberId)
@@ -38,7 +44,10 @@ public sealed class StoredValueQueries(PatronDb db, TimeProvider clock)
         return new StoredValueSummary(
             balance,
             [.. entries.Select(e => new StoredValueEntryView(e.Id, e.At, Cause(e.Cause), e.Principal, e.Bonus, e.StoreId, e.Reference, e.SaleId, e.TopUpId))],
-            [.. topUps.Select(t => new TopUpView(t.Id, t.At, t.OrderNumber, t.StoreId, t.Amount, t.Bonus, t.SubCards, t.GiftList))]);
+            [.. topUps.Select(t => new TopUpView(t.Id, t.At, t.OrderNumber, t.StoreId, t.Amount, t.Bonus, t.SubCards, t.GiftList))])
+        {
+            Refundable = refundable,
+        };
     }
 
     public static string Cause(StoredValueCause cause) => cause switch

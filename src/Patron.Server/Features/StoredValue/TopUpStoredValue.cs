@@ -16,8 +16,12 @@ namespace Patron.Server.Features.StoredValue;
 /// <summary>A top-up at a store, keyed like a sale by (store, order number). Amount in fen.</summary>
 public sealed record TopUpRequest(string? OrderNumber, long Amount, long? MemberId = null, string? CardNumber = null, long? StoreId = null, DateTimeOffset? At = null);
 
-/// <summary>Stored value as the member and the counter see it: principal, bonus, and whether it is frozen (card lapsed).</summary>
-public sealed record StoredValueBalance(long Principal, long Bonus, long Total, bool Frozen, DateTime? ValidUntil);
+/// <summary>Stored value as the member and the counter see it: principal, bonus, and whether it is frozen (card lapsed, or frozen by staff).</summary>
+public sealed record StoredValueBalance(long Principal, long Bonus, long Total, bool Frozen, DateTime? ValidUntil)
+{
+    /// <summary>Frozen because staff froze the member's card (rather than because it lapsed): only unfreezing it helps.</summary>
+    public bool CardFrozen { get; init; }
+}
 
 /// <summary>
 /// A recorded top-up: the money added (principal), the bonus its tier gave, sub-cards and gifts
@@ -83,6 +87,7 @@ public sealed class TopUpStoredValue(PatronDb db, CommitSale checkout, ProgramRu
             return await Transactions.RunAsync(db, async ct =>
             {
                 var m = await ledger.OpenAsync(id, caller, atUtc, ct, localDate);
+                (await CardStanding.OfAsync(db, id, atUtc, ct)).EnsureNotFrozen();
                 var purse = await ledger.OpenPurseAsync(m, ct);
                 var sv = m.Rules.StoredValue;
                 var tier = sv.BonusFor(r.Amount);
@@ -111,6 +116,7 @@ public sealed class TopUpStoredValue(PatronDb db, CommitSale checkout, ProgramRu
                     subCards.Add(CardView.From(sub, atUtc));
                 }
 
+                topUp.RecordReceipt(purse.Principal, purse.Bonus, tierBefore, m.Account.Tier);
                 ledger.Stage(m, staffId: caller.StaffId, storeId: store.Id, topUpId: topUp.Id);
                 audit.Record(caller, "stored_value.topped_up", store.Id, id, "top_up", topUp.Id, new { order, amount = r.Amount, bonus = topUp.Bonus, subCards = topUp.SubCards, gifts = topUp.GiftList });
                 await db.SaveChangesAsync(ct);
@@ -126,11 +132,11 @@ public sealed class TopUpStoredValue(PatronDb db, CommitSale checkout, ProgramRu
         }
     }
 
-    /// <summary>The balance with its frozen state: frozen when every principal card of the member has lapsed.</summary>
+    /// <summary>The balance with its frozen state: frozen when every principal card of the member has lapsed, or staff froze them.</summary>
     internal static async Task<StoredValueBalance> BalanceAsync(PatronDb db, long memberId, long principal, long bonus, DateTime at, CancellationToken ct)
     {
         var standing = await CardStanding.OfAsync(db, memberId, at, ct);
-        return new StoredValueBalance(principal, bonus, principal + bonus, standing.Lapsed, standing.ValidUntil);
+        return new StoredValueBalance(principal, bonus, principal + bonus, standing.Lapsed || standing.Frozen, standing.ValidUntil) { CardFrozen = standing.Frozen };
     }
 
     private async Task<TopUpResult?> ReplayAsync(long storeId, string order, string hash, CancellationToken ct)
@@ -146,12 +152,21 @@ public sealed class TopUpStoredValue(PatronDb db, CommitSale checkout, ProgramRu
             throw Problem.Conflict("top_up.order_taken", "This order number is already recorded at this store with different content.", "orderNumber");
         }
 
-        var account = await db.MemberAccounts.AsNoTracking().FirstAsync(a => a.MemberId == existing.MemberId, ct);
         var subCards = await db.Cards.AsNoTracking()
             .Where(c => c.MemberId == existing.MemberId && c.Kind == CardKind.SubCard && c.IssuedAt == existing.At)
             .OrderBy(c => c.Id).ToListAsync(ct);
-        var balance = await BalanceAsync(db, existing.MemberId, account.StoredPrincipal, account.StoredBonus, existing.At, ct);
+
+        // The balance and tiers as the first answer gave them; top-ups recorded before receipts
+        // were kept answer with the balance and tier of now.
+        var (principal, bonus, tierBefore, tier) = (existing.PrincipalAfter, existing.BonusAfter, existing.TierBefore, existing.TierAfter);
+        if (!existing.HasReceipt)
+        {
+            var account = await db.MemberAccounts.AsNoTracking().FirstAsync(a => a.MemberId == existing.MemberId, ct);
+            (principal, bonus, tierBefore, tier) = (account.StoredPrincipal, account.StoredBonus, null, account.Tier);
+        }
+
+        var balance = await BalanceAsync(db, existing.MemberId, principal ?? 0, bonus ?? 0, existing.At, ct);
         return new TopUpResult(existing.Id, existing.OrderNumber, existing.StoreId, existing.MemberId, existing.At, existing.Amount, existing.Bonus, existing.GiftList,
-            [.. subCards.Select(c => CardView.From(c, existing.At))], balance, null, account.Tier, Replayed: true);
+            [.. subCards.Select(c => CardView.From(c, existing.At))], balance, tierBefore, tier, Replayed: true);
     }
 }
