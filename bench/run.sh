@@ -32,26 +32,7 @@ baseline_after=${BENCH_BASELINE_AFTER:-1}
 out=${BENCH_OUT:-/tmp/patron-bench-last}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-log() { printf '\n[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
-free_port() {
-    local p
-    for _ in $(seq 1 200); do
-        p=$((20000 + RANDOM % 20000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-    echo "no free port found" >&2
-    return 1
-}
-
-pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[ -x "$pgbin/initdb" ] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
-pg_user=postgres
-id "$pg_user" >/dev/null 2>&1 || { echo "the '$pg_user' system user is missing (it comes with Debian's postgresql package)" >&2; exit 1; }
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi; }
+. "$here/lib.sh"
 
 started=$(date +%s.%N)
 mkdir -p "$out"
@@ -70,9 +51,6 @@ dotnet build "$here/Patron.Bench/Patron.Bench.csproj" -c Release -v q -nologo >"
 bench_dll="$here/Patron.Bench/bin/Release/net10.0/Patron.Bench.dll"
 
 work=$(mktemp -d /tmp/patron-bench.XXXXXX)
-chmod 755 "$work"
-chown "$pg_user" "$work" 2>/dev/null || true
-pg_port=$(free_port)
 server_pid=""
 cleanup() {
     local status=$?
@@ -80,22 +58,15 @@ cleanup() {
         kill "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
     fi
-    if [ -f "$work/pg/postmaster.pid" ]; then
-        as_pg "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
-    fi
+    stop_cluster "$work"
     cp "$work"/*.log "$out"/ 2>/dev/null || true
     if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
     exit "$status"
 }
 trap cleanup EXIT INT TERM
 
+start_cluster "$work" patron_bench
 log "throwaway PostgreSQL cluster in $work/pg on 127.0.0.1:$pg_port"
-as_pg "$pgbin/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 \
-    || { cat "$work/initdb.log"; exit 1; }
-as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/postgres.log" -w start \
-    -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c shared_buffers=256MB -c max_connections=200" >/dev/null
-"$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres patron_bench
-conn="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=patron_bench"
 
 log "seed-demo (migrates, creates the demo chain, publishes P1, prints the terminal key)"
 t=$(date +%s.%N)

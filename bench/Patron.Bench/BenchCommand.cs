@@ -24,6 +24,11 @@ public static class BenchCommand
 
           all  the options of both: generate, then run.
 
+          members-csv --out FILE [--rows 1000000] [--prefix 8801] [--stores BJ001,BJ002,BJ003]
+                      [--tiers standard,gold] [--id-percent 30] [--card-percent 50]
+                      [--stored-value-percent 0] [--seed 1]
+              Writes a member file for `patron import` (UTF-8 with BOM), as another system exports it.
+
         CONN is an Npgsql connection string ("Host=127.0.0.1;Port=5432;Username=postgres;Database=patron_bench"),
         or PATRON_BENCH_DB. The server's PID is found from the port it listens on when --server-pid is not given.
         """;
@@ -67,6 +72,23 @@ public static class BenchCommand
                         var report = await new ChainGenerator(g, output).RunAsync(cts.Token);
                         Report.PrintGeneration(output, report);
                         return await RunLoadAsync(r, baseline, json, output, cts.Token);
+                    }
+
+                case "members-csv":
+                    {
+                        var settings = new MembersCsv.Settings(
+                            o.Int("rows", 1_000_000, 1, 50_000_000),
+                            o.Required("out"),
+                            o.String("prefix", "8801")!,
+                            o.String("stores", "BJ001,BJ002,BJ003")!.Split(','),
+                            o.String("tiers", "standard,gold")!.Split(','),
+                            o.Int("id-percent", 30, 0, 100),
+                            o.Int("card-percent", 50, 0, 100),
+                            o.Int("stored-value-percent", 0, 0, 100),
+                            o.Int("seed", 1));
+                        o.EnsureAllUsed();
+                        MembersCsv.Write(settings, output);
+                        return 0;
                     }
 
                 case "help" or "--help" or "-h":

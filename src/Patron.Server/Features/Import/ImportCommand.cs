@@ -47,7 +47,8 @@ public static class ImportCommand
             }
         }
 
-        return new Arguments(file, program, store, check, errors, [.. host]);
+        return new Arguments(file is null ? null : Infrastructure.Hosting.CallerPath.Resolve(file), program, store, check,
+            errors is null ? null : Infrastructure.Hosting.CallerPath.Resolve(errors), [.. host]);
     }
 
     public static async Task<int> RunAsync(IServiceProvider services, Arguments a, TextWriter output, TextWriter error, CancellationToken ct)

@@ -27,16 +27,16 @@ public static class ScenarioCommand
             switch (args[i])
             {
                 case "--program" when i + 1 < args.Length:
-                    program = args[++i];
+                    program = Infrastructure.Hosting.CallerPath.Resolve(args[++i]);
                     break;
                 case "--db" when i + 1 < args.Length:
                     db = args[++i];
                     break;
-                case var path when Directory.Exists(path):
-                    files.AddRange(Directory.GetFiles(path, "*.json").Order(StringComparer.Ordinal));
+                case var arg when Directory.Exists(Infrastructure.Hosting.CallerPath.Resolve(arg)):
+                    files.AddRange(Directory.GetFiles(Infrastructure.Hosting.CallerPath.Resolve(arg), "*.json").Order(StringComparer.Ordinal));
                     break;
-                case var path when File.Exists(path):
-                    files.Add(path);
+                case var arg when File.Exists(Infrastructure.Hosting.CallerPath.Resolve(arg)):
+                    files.Add(Infrastructure.Hosting.CallerPath.Resolve(arg));
                     break;
                 default:
                     await error.WriteLineAsync($"scenario: no such file or option: {args[i]}\n{Usage}");

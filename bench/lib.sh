@@ -1,0 +1,44 @@
+# bench/lib.sh — shell helpers shared by bench/run.sh and bench/import.sh (sourced, not run).
+
+log() { printf '\n[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+elapsed() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+free_port() {
+    local p
+    for _ in $(seq 1 200); do
+        p=$((20000 + RANDOM % 20000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+    echo "no free port found" >&2
+    return 1
+}
+
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$pgbin/initdb" ] || { echo "PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
+pg_user=postgres
+id "$pg_user" >/dev/null 2>&1 || { echo "the '$pg_user' system user is missing (it comes with Debian's postgresql package)" >&2; exit 1; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi; }
+
+# start_cluster DIR DB: a throwaway cluster in DIR/pg on a free loopback port with database DB;
+# sets pg_port and conn.
+start_cluster() {
+    local dir=$1 db=$2
+    chmod 755 "$dir"
+    chown "$pg_user" "$dir" 2>/dev/null || true
+    pg_port=$(free_port)
+    as_pg "$pgbin/initdb" -D "$dir/pg" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+        || { cat "$dir/initdb.log"; exit 1; }
+    as_pg "$pgbin/pg_ctl" -D "$dir/pg" -l "$dir/postgres.log" -w start \
+        -o "-p $pg_port -k $dir -c listen_addresses=127.0.0.1 -c shared_buffers=256MB -c max_connections=200" >/dev/null
+    "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres "$db"
+    conn="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=$db"
+}
+
+stop_cluster() {
+    local dir=$1
+    if [ -f "$dir/pg/postmaster.pid" ]; then
+        as_pg "$pgbin/pg_ctl" -D "$dir/pg" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+}
