@@ -32,7 +32,9 @@ public static class MembersCsv
             string id = "", birthday = born.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
             if (random.Next(100) < s.IdPercent)
             {
-                var body = "110105" + born.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + (i % 500 * 2 + (female ? 0 : 1)).ToString("D3", CultureInfo.InvariantCulture);
+                // Region and sequence follow the row number, so no two rows share an ID number.
+                var region = (110000 + (i / 500 % 90_000)).ToString(CultureInfo.InvariantCulture);
+                var body = region + born.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + (i % 500 * 2 + (female ? 0 : 1)).ToString("D3", CultureInfo.InvariantCulture);
                 id = body + ChineseIdNumber.CheckCharacter(body);
             }
 

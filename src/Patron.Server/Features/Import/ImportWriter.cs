@@ -10,7 +10,6 @@ using Patron.Domain.Members;
 using Patron.Domain.Points;
 using Patron.Domain.StoredValue;
 using Patron.Domain.Tiers;
-using Patron.Server.Infrastructure.Protection;
 
 namespace Patron.Server.Features.Import;
 
@@ -20,7 +19,7 @@ namespace Patron.Server.Features.Import;
 /// COPY on PostgreSQL, prepared inserts on SQLite. Ids come from the tables' sequences (SQLite:
 /// after the largest id, under the write lock the transaction holds).
 /// </summary>
-internal sealed class ImportWriter(PatronDb db, PersonalDataProtector protector, Domain.Programs.ProgramDefinition? rules, TimeZoneInfo zone, DateTime nowUtc, long? staffId)
+internal sealed class ImportWriter(PatronDb db, Domain.Programs.ProgramDefinition? rules, TimeZoneInfo zone, DateTime nowUtc, long? staffId)
 {
     private sealed record Column(string Name, NpgsqlDbType Type);
 
@@ -92,27 +91,77 @@ internal sealed class ImportWriter(PatronDb db, PersonalDataProtector protector,
     public async Task KeepSequenceAboveAsync(long programId, long sequence, CancellationToken ct) =>
         await db.Database.ExecuteSqlAsync($"UPDATE programs SET card_sequence = {sequence} WHERE id = {programId} AND card_sequence < {sequence}", ct);
 
-    public async Task WriteAsync(ImportJob job, long programId, string cardPrefix, List<MemberRow> rows, List<RowError> errors, int doneRows, CancellationToken ct)
+    /// <summary>A chunk's rows for each table, ready to copy, with its refused rows and the job's progress after it.</summary>
+    public sealed record Batch(
+        List<object?[]> Members, List<object?[]> Cards, List<object?[]> Accounts, List<object?[]> Tiers, List<object?[]> Lots, List<object?[]> Entries,
+        List<object?[]> Purses, List<object?[]> PurseEntries, List<object?[]> Errors, IReadOnlyList<long> StoreIds, int Good, int Refused, int RowsThrough, double Fraction);
+
+    /// <summary>
+    /// Turns checked rows into table rows: ids from the tables' sequences and card numbers from the
+    /// program's, taken on <paramref name="source"/> outside the write (a chunk that fails leaves
+    /// a gap, nothing else), so the next chunk is prepared while this one is written.
+    /// </summary>
+    /// <param name="ids">The rows' ID numbers, encrypted (null where a row has none).</param>
+    public async Task<Batch> PrepareAsync(PatronDb source, long jobId, long programId, string cardPrefix, List<MemberRow> rows, ProtectedIdNumber?[] ids, List<RowError> errors,
+        int rowsThrough, double fraction, CancellationToken ct)
     {
-        // Encrypting ID numbers is the costly part: do it before the transaction, on every core.
-        var ids = new ProtectedIdNumber?[rows.Count];
-        var hashes = new string?[rows.Count];
+        var withPoints = rows.Count(r => r.Points > 0);
+        var withPurse = rows.Count(r => r.StoredPrincipal + r.StoredBonus > 0);
+        var memberIds = await IdsAsync(source, "members", rows.Count, ct);
+        var lotIds = await IdsAsync(source, "points_lots", withPoints, ct);
+        var purseIds = await IdsAsync(source, "stored_value_lots", withPurse, ct);
+        var generated = rows.Count(r => r.CardNumber is null);
+        var lastSequence = generated == 0 ? 0 : (await source.Database
+            .SqlQuery<long>($"UPDATE programs SET card_sequence = card_sequence + {generated} WHERE id = {programId} RETURNING card_sequence AS \"Value\"")
+            .ToListAsync(ct)).Single();
+        var nextSequence = lastSequence - generated + 1;
+
+        var members = new List<object?[]>(rows.Count);
+        var cards = new List<object?[]>(rows.Count);
+        var accounts = new List<object?[]>(rows.Count);
+        var tiers = new List<object?[]>(rows.Count);
+        var lots = new List<object?[]>(withPoints);
+        var entries = new List<object?[]>(withPoints);
+        var purses = new List<object?[]>(withPurse);
+        var purseEntries = new List<object?[]>(withPurse);
+        var validUntil = rules?.Cards.Validity.Until(nowUtc);
+        var entryTier = rules?.EntryTier?.Code;
+        int p = 0, s = 0;
         for (var i = 0; i < rows.Count; i++)
         {
-            if (rows[i].IdNumber is { } id)
+            var r = rows[i];
+            var id = memberIds[i];
+            var pid = ids[i];
+            members.Add([id, programId, r.Name, r.Mobile, r.Mobile[^4..], (int)r.Gender, r.Birthday, pid?.Hash, pid?.Cipher, pid?.Tail, r.StoreId, staffId, r.Channel, r.EnrolledAt, (int)MemberStatus.Active]);
+            var number = r.CardNumber ?? CardNumber.Compose(cardPrefix, nextSequence++);
+            cards.Add([programId, id, number, (int)(r.CardNumber is null ? CardKind.Virtual : CardKind.Physical), (int)CardStatus.Active, r.StoreId, nowUtc, validUntil, false]);
+            var tier = r.Tier ?? entryTier;
+            accounts.Add([id, programId, r.Points, 0L, tier, nowUtc, 0L, 0L, 0L, 0L, 0, 0L, 0L, 0L, 1L, 0L, r.StoredPrincipal, r.StoredBonus]);
+            tiers.Add([id, tier, (int)(r.Tier is null ? TierChangeReason.Enrolment : TierChangeReason.Import), nowUtc, staffId, Reference]);
+            if (r.Points > 0)
             {
-                hashes[i] = await protector.LookupHashAsync(id, ct);
+                var expires = MemberImporter.ExpiryOf(r, rules, nowUtc, zone);
+                lots.Add([lotIds[p], id, nowUtc, expires, r.Points, r.Points, r.StoreId]);
+                entries.Add([id, r.Points, (int)PointsCause.Import, nowUtc, Reference, lotIds[p], 0L, 0L, staffId]);
+                p++;
+            }
+
+            if (r.StoredPrincipal + r.StoredBonus > 0)
+            {
+                purses.Add([purseIds[s], id, programId, r.StoreId, nowUtc, r.StoredPrincipal, r.StoredBonus, r.StoredPrincipal, r.StoredBonus]);
+                purseEntries.Add([id, programId, purseIds[s], (int)StoredValueCause.Import, r.StoredPrincipal, r.StoredBonus, r.StoreId, nowUtc, Reference, staffId]);
+                s++;
             }
         }
 
-        Parallel.For(0, rows.Count, i =>
-        {
-            if (rows[i].IdNumber is { } id)
-            {
-                ids[i] = protector.ProtectIdNumber(id, hashes[i]!);
-            }
-        });
+        var errorRows = errors.Select(e => new object?[] { jobId, e.Row, e.Column, e.Code, e.Message.Length > 300 ? e.Message[..300] : e.Message }).ToList();
+        return new Batch(members, cards, accounts, tiers, lots, entries, purses, purseEntries, errorRows, [.. rows.Select(r => r.StoreId).Distinct()],
+            rows.Count, errors.Select(e => e.Row).Distinct().Count(), rowsThrough, fraction);
+    }
 
+    /// <summary>Copies a prepared chunk and records the job's progress, in one transaction.</summary>
+    public async Task WriteAsync(ImportJob job, long programId, Batch b, CancellationToken ct)
+    {
         var strategy = db.Database.CreateExecutionStrategy();
         await strategy.ExecuteAsync(async () =>
         {
@@ -127,74 +176,24 @@ internal sealed class ImportWriter(PatronDb db, PersonalDataProtector protector,
                     // Every row of the chunk refers to the program, its stores and rows of this
                     // same chunk, all checked here: the per-row foreign-key triggers only cost time.
                     await db.Database.ExecuteSqlRawAsync("SET LOCAL session_replication_role = replica", ct);
-                    await EnsureStoresExistAsync(rows, programId, ct);
+                    await EnsureStoresExistAsync(b.StoreIds, programId, ct);
                 }
             }
 
-            var withPoints = rows.Count(r => r.Points > 0);
-            var withPurse = rows.Count(r => r.StoredPrincipal + r.StoredBonus > 0);
-            var memberIds = await IdsAsync("members", rows.Count, ct);
-            var lotIds = await IdsAsync("points_lots", withPoints, ct);
-            var purseIds = await IdsAsync("stored_value_lots", withPurse, ct);
-            var generated = rows.Count(r => r.CardNumber is null);
-            var lastSequence = generated == 0 ? 0 : (await db.Database
-                .SqlQuery<long>($"UPDATE programs SET card_sequence = card_sequence + {generated} WHERE id = {programId} RETURNING card_sequence AS \"Value\"")
-                .ToListAsync(ct)).Single();
-            var nextSequence = lastSequence - generated + 1;
-
-            var members = new List<object?[]>(rows.Count);
-            var cards = new List<object?[]>(rows.Count);
-            var accounts = new List<object?[]>(rows.Count);
-            var tiers = new List<object?[]>(rows.Count);
-            var lots = new List<object?[]>(withPoints);
-            var entries = new List<object?[]>(withPoints);
-            var purses = new List<object?[]>(withPurse);
-            var purseEntries = new List<object?[]>(withPurse);
-            var validUntil = rules?.Cards.Validity.Until(nowUtc);
-            var entryTier = rules?.EntryTier?.Code;
-            int p = 0, s = 0;
-            for (var i = 0; i < rows.Count; i++)
-            {
-                var r = rows[i];
-                var id = memberIds[i];
-                var pid = ids[i];
-                members.Add([id, programId, r.Name, r.Mobile, r.Mobile[^4..], (int)r.Gender, r.Birthday, pid?.Hash, pid?.Cipher, pid?.Tail, r.StoreId, staffId, r.Channel, r.EnrolledAt, (int)MemberStatus.Active]);
-                var number = r.CardNumber ?? CardNumber.Compose(cardPrefix, nextSequence++);
-                cards.Add([programId, id, number, (int)(r.CardNumber is null ? CardKind.Virtual : CardKind.Physical), (int)CardStatus.Active, r.StoreId, nowUtc, validUntil, false]);
-                var tier = r.Tier ?? entryTier;
-                accounts.Add([id, programId, r.Points, 0L, tier, nowUtc, 0L, 0L, 0L, 0L, 0, 0L, 0L, 0L, 1L, 0L, r.StoredPrincipal, r.StoredBonus]);
-                tiers.Add([id, tier, (int)(r.Tier is null ? TierChangeReason.Enrolment : TierChangeReason.Import), nowUtc, staffId, Reference]);
-                if (r.Points > 0)
-                {
-                    var expires = MemberImporter.ExpiryOf(r, rules, nowUtc, zone);
-                    lots.Add([lotIds[p], id, nowUtc, expires, r.Points, r.Points, r.StoreId]);
-                    entries.Add([id, r.Points, (int)PointsCause.Import, nowUtc, Reference, lotIds[p], 0L, 0L, staffId]);
-                    p++;
-                }
-
-                if (r.StoredPrincipal + r.StoredBonus > 0)
-                {
-                    purses.Add([purseIds[s], id, programId, r.StoreId, nowUtc, r.StoredPrincipal, r.StoredBonus, r.StoredPrincipal, r.StoredBonus]);
-                    purseEntries.Add([id, programId, purseIds[s], (int)StoredValueCause.Import, r.StoredPrincipal, r.StoredBonus, r.StoreId, nowUtc, Reference, staffId]);
-                    s++;
-                }
-            }
-
-            var errorRows = errors.Select(e => new object?[] { job.Id, e.Row, e.Column, e.Code, e.Message.Length > 300 ? e.Message[..300] : e.Message }).ToList();
             var dbTx = tx.GetDbTransaction();
-            await WriteTableAsync(conn, dbTx, "members", MemberColumns, members, ct);
-            await WriteTableAsync(conn, dbTx, "cards", CardColumns, cards, ct);
-            await WriteTableAsync(conn, dbTx, "member_accounts", AccountColumns, accounts, ct);
-            await WriteTableAsync(conn, dbTx, "tier_changes", TierChangeColumns, tiers, ct);
-            await WriteTableAsync(conn, dbTx, "points_lots", LotColumns, lots, ct);
-            await WriteTableAsync(conn, dbTx, "points_entries", EntryColumns, entries, ct);
-            await WriteTableAsync(conn, dbTx, "stored_value_lots", PurseLotColumns, purses, ct);
-            await WriteTableAsync(conn, dbTx, "stored_value_entries", PurseEntryColumns, purseEntries, ct);
-            await WriteTableAsync(conn, dbTx, "import_errors", ErrorColumns, errorRows, ct);
+            await WriteTableAsync(conn, dbTx, "members", MemberColumns, b.Members, ct);
+            await WriteTableAsync(conn, dbTx, "cards", CardColumns, b.Cards, ct);
+            await WriteTableAsync(conn, dbTx, "member_accounts", AccountColumns, b.Accounts, ct);
+            await WriteTableAsync(conn, dbTx, "tier_changes", TierChangeColumns, b.Tiers, ct);
+            await WriteTableAsync(conn, dbTx, "points_lots", LotColumns, b.Lots, ct);
+            await WriteTableAsync(conn, dbTx, "points_entries", EntryColumns, b.Entries, ct);
+            await WriteTableAsync(conn, dbTx, "stored_value_lots", PurseLotColumns, b.Purses, ct);
+            await WriteTableAsync(conn, dbTx, "stored_value_entries", PurseEntryColumns, b.PurseEntries, ct);
+            await WriteTableAsync(conn, dbTx, "import_errors", ErrorColumns, b.Errors, ct);
 
-            job.DoneRows = doneRows;
-            job.Imported += rows.Count;
-            job.Rejected += errors.Select(e => e.Row).Distinct().Count();
+            job.DoneRows = b.RowsThrough;
+            job.Imported += b.Good;
+            job.Rejected += b.Refused;
             job.UpdatedAt = DateTime.UtcNow;
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
@@ -207,9 +206,8 @@ internal sealed class ImportWriter(PatronDb db, PersonalDataProtector protector,
     private async Task<bool> CanSkipTriggersAsync(CancellationToken ct) =>
         _superuser ??= await db.Database.SqlQueryRaw<bool>("SELECT rolsuper AS \"Value\" FROM pg_roles WHERE rolname = current_user").SingleAsync(ct);
 
-    private async Task EnsureStoresExistAsync(List<MemberRow> rows, long programId, CancellationToken ct)
+    private async Task EnsureStoresExistAsync(IReadOnlyList<long> ids, long programId, CancellationToken ct)
     {
-        var ids = rows.Select(r => r.StoreId).Distinct().ToList();
         var found = await db.Stores.CountAsync(s => ids.Contains(s.Id) && s.ProgramId == programId, ct);
         if (found != ids.Count)
         {
@@ -217,8 +215,14 @@ internal sealed class ImportWriter(PatronDb db, PersonalDataProtector protector,
         }
     }
 
-    /// <summary><paramref name="count"/> new ids for <paramref name="table"/> (one of the fixed table names above).</summary>
-    private async Task<long[]> IdsAsync(string table, int count, CancellationToken ct)
+    private readonly Dictionary<string, long> _lastId = [];
+
+    /// <summary>
+    /// <paramref name="count"/> new ids for <paramref name="table"/> (one of the fixed table names
+    /// above): from its sequence on PostgreSQL; on SQLite after both the largest id and the last
+    /// one this import handed out (a chunk may be prepared before the previous one commits).
+    /// </summary>
+    private async Task<long[]> IdsAsync(PatronDb source, string table, int count, CancellationToken ct)
     {
         if (count == 0)
         {
@@ -226,15 +230,16 @@ internal sealed class ImportWriter(PatronDb db, PersonalDataProtector protector,
         }
 
 #pragma warning disable EF1003 // the table name is one of the writer's own constants
-        if (db.Database.IsNpgsql())
+        if (source.Database.IsNpgsql())
         {
-            var list = await db.Database.SqlQueryRaw<long>("SELECT nextval(pg_get_serial_sequence('" + table + "', 'id')) AS \"Value\" FROM generate_series(1, {0})", count).ToListAsync(ct);
+            var list = await source.Database.SqlQueryRaw<long>("SELECT nextval(pg_get_serial_sequence('" + table + "', 'id')) AS \"Value\" FROM generate_series(1, {0})", count).ToListAsync(ct);
             return [.. list];
         }
 
-        var max = await db.Database.SqlQueryRaw<long>("SELECT COALESCE(MAX(id), 0) AS \"Value\" FROM " + table).SingleAsync(ct);
-        return [.. Enumerable.Range(1, count).Select(i => max + i)];
+        var max = Math.Max(_lastId.GetValueOrDefault(table), await source.Database.SqlQueryRaw<long>("SELECT COALESCE(MAX(id), 0) AS \"Value\" FROM " + table).SingleAsync(ct));
 #pragma warning restore EF1003
+        _lastId[table] = max + count;
+        return [.. Enumerable.Range(1, count).Select(i => max + i)];
     }
 
     private static async Task WriteTableAsync(DbConnection conn, DbTransaction tx, string table, Column[] columns, List<object?[]> rows, CancellationToken ct)

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Patron.Data;
 using Patron.Domain.Cards;
 using Patron.Domain.Common;
+using Patron.Domain.Members;
 using Patron.Domain.Points;
 using Patron.Server.Features.Audit;
 using Patron.Server.Features.Programs;
@@ -28,7 +30,7 @@ public sealed record ImportReport(long? JobId, bool CheckOnly, bool Resumed, boo
 /// together, so an import that stops resumes after its last chunk when the same file is given
 /// again. PostgreSQL takes the rows by COPY; SQLite by prepared inserts.
 /// </summary>
-public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalDataProtector protector, AuditLog audit, TimeProvider clock)
+public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalDataProtector protector, AuditLog audit, IServiceScopeFactory scopes, TimeProvider clock)
 {
     public const int DefaultChunk = 20_000;
 
@@ -113,73 +115,51 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
             await db.SaveChangesAsync(ct);
         }
 
-        var writer = checkOnly ? null : new ImportWriter(db, protector, rules, zone, now, caller?.StaffId);
+        var writer = checkOnly ? null : new ImportWriter(db, rules, zone, now, caller?.StaffId);
         if (writer is not null && maxSequence > 0)
         {
             await writer.KeepSequenceAboveAsync(programId, maxSequence, ct);
         }
 
-        var seen = new Seen();
         var errors = new List<RowError>();
         var done = job?.DoneRows ?? 0;
         var (rows, imported, rejected) = (done, job?.Imported ?? 0, job?.Rejected ?? 0);
-        var chunk = new List<MemberRow>(chunkSize);
-        var chunkErrors = new List<RowError>();
-        var row = 1;
         var length = file.CanSeek ? file.Length : 0;
 
-        async Task FlushAsync()
+        // Reading, checking and encrypting the next chunk (on its own connection) overlaps with
+        // writing this one.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var prepared = Channel.CreateBounded<Prepared>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        var producer = Task.Run(() => ProduceAsync(rowsOfFile, columns, ctx, programId, job?.Id ?? 0, program.CardPrefix, writer, done, chunkSize,
+            () => length > 0 ? Math.Min(1, (double)file.Position / length) : 0, prepared.Writer, stop.Token), stop.Token);
+        try
         {
-            var refused = await CheckAgainstDatabaseAsync(programId, chunk, chunkErrors, ct);
-            var good = chunk.Where(m => !refused.Contains(m.Row)).ToList();
-            if (writer is not null && job is not null)
+            await foreach (var p in prepared.Reader.ReadAllAsync(ct))
             {
-                await writer.WriteAsync(job, programId, program.CardPrefix, good, chunkErrors, rows, ct);
+                if (writer is not null && job is not null)
+                {
+                    await writer.WriteAsync(job, programId, p.Batch!, ct);
+                }
+
+                rows = p.RowsThrough;
+                imported += p.Good;
+                rejected += p.Errors.Select(e => e.Row).Distinct().Count();
+                if (errors.Count < ReportedErrors)
+                {
+                    errors.AddRange(p.Errors.Take(ReportedErrors - errors.Count));
+                }
+
+                progress?.Invoke(new ImportProgress(rows, imported, rejected, p.Fraction, started.Elapsed));
             }
 
-            imported += good.Count;
-            rejected += chunkErrors.Select(e => e.Row).Distinct().Count();
-            if (errors.Count < ReportedErrors)
-            {
-                errors.AddRange(chunkErrors.Take(ReportedErrors - errors.Count));
-            }
-
-            chunk.Clear();
-            chunkErrors.Clear();
-            progress?.Invoke(new ImportProgress(rows, imported, rejected, length > 0 ? Math.Min(1, (double)file.Position / length) : 0, started.Elapsed));
+            await producer;
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await producer.ContinueWith(_ => { }, CancellationToken.None);
         }
 
-        while (rowsOfFile.MoveNext())
-        {
-            row++;
-            if (row - 1 <= done)
-            {
-                continue; // committed by an earlier run of this file
-            }
-
-            rows++;
-            var (member, rowErrors) = columns.Check(row, rowsOfFile.Current.Fields, ctx);
-            if (member is not null)
-            {
-                rowErrors.AddRange(seen.Add(member));
-            }
-
-            if (rowErrors.Count > 0)
-            {
-                chunkErrors.AddRange(rowErrors);
-            }
-            else
-            {
-                chunk.Add(member!);
-            }
-
-            if (chunk.Count + chunkErrors.Count >= chunkSize)
-            {
-                await FlushAsync();
-            }
-        }
-
-        await FlushAsync();
         if (job is not null)
         {
             job.Status = ImportStatus.Completed;
@@ -193,8 +173,82 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
         return new ImportReport(job?.Id, checkOnly, resumed, false, rows, imported, rejected, started.Elapsed, errors);
     }
 
+    /// <summary>A chunk ready to write: its good rows with their encrypted ID numbers, its refused rows, and how far into the file it reaches.</summary>
+    private sealed record Prepared(int Good, List<RowError> Errors, int RowsThrough, double Fraction, ImportWriter.Batch? Batch);
+
+    private async Task ProduceAsync(IEnumerator<(int Line, List<string> Fields)> records, MemberRows columns, MemberRows.Context ctx, long programId, long jobId, string cardPrefix,
+        ImportWriter? writer, int done, int chunkSize, Func<double> fraction, ChannelWriter<Prepared> output, CancellationToken ct)
+    {
+        try
+        {
+            using var scope = scopes.CreateScope();
+            var checkDb = scope.ServiceProvider.GetRequiredService<PatronDb>();
+            var seen = new Seen();
+            var chunk = new List<MemberRow>(chunkSize);
+            var chunkErrors = new List<RowError>();
+            var (row, rows) = (1, done);
+
+            async Task FlushAsync()
+            {
+                var refused = await CheckAgainstDatabaseAsync(checkDb, programId, chunk, chunkErrors, ct);
+                var good = chunk.Where(m => !refused.Contains(m.Row)).ToList();
+                var hashes = new string?[good.Count];
+                for (var i = 0; i < good.Count; i++)
+                {
+                    hashes[i] = good[i].IdNumber is { } id ? await protector.LookupHashAsync(id, ct) : null;
+                }
+
+                var ids = new ProtectedIdNumber?[good.Count];
+                Parallel.For(0, good.Count, i => ids[i] = good[i].IdNumber is { } id ? protector.ProtectIdNumber(id, hashes[i]!) : null);
+                List<RowError> refusedRows = [.. chunkErrors];
+                var batch = writer is null ? null : await writer.PrepareAsync(checkDb, jobId, programId, cardPrefix, good, ids, refusedRows, rows, fraction(), ct);
+                await output.WriteAsync(new Prepared(good.Count, refusedRows, rows, fraction(), batch), ct);
+                chunk.Clear();
+                chunkErrors.Clear();
+            }
+
+            while (records.MoveNext())
+            {
+                ct.ThrowIfCancellationRequested();
+                row++;
+                if (row - 1 <= done)
+                {
+                    continue; // committed by an earlier run of this file
+                }
+
+                rows++;
+                var (member, rowErrors) = columns.Check(row, records.Current.Fields, ctx);
+                if (member is not null)
+                {
+                    rowErrors.AddRange(seen.Add(member));
+                }
+
+                if (rowErrors.Count > 0)
+                {
+                    chunkErrors.AddRange(rowErrors);
+                }
+                else
+                {
+                    chunk.Add(member!);
+                }
+
+                if (chunk.Count + chunkErrors.Count >= chunkSize)
+                {
+                    await FlushAsync();
+                }
+            }
+
+            await FlushAsync();
+            output.Complete();
+        }
+        catch (Exception e)
+        {
+            output.Complete(e);
+        }
+    }
+
     /// <summary>Refuses rows whose phone, ID number or card number a member of the program already has; the refused rows.</summary>
-    private async Task<HashSet<int>> CheckAgainstDatabaseAsync(long programId, List<MemberRow> rows, List<RowError> errors, CancellationToken ct)
+    private async Task<HashSet<int>> CheckAgainstDatabaseAsync(PatronDb db, long programId, List<MemberRow> rows, List<RowError> errors, CancellationToken ct)
     {
         var refused = new HashSet<int>();
         if (rows.Count == 0)
