@@ -104,7 +104,7 @@ public sealed class MemberDeskTests(BrowserFixture browser, ConsoleHost host) : 
         {
             if (!await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.AnyAsync(db.ProgramVersions))
             {
-                // Identify needs a program in force: publish a plain one for chain A.
+                // Identify needs a program in force: publish a plain one for chain A, at the host's clock.
                 var rules = Patron.Domain.Programs.ProgramFile.Parse("""{ "code": "CHAIN-A", "name": "连锁A", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ] }""");
                 var now = Host.Clock.GetUtcNow().UtcDateTime.AddMinutes(-1);
                 var version = new Patron.Domain.Programs.ProgramVersion(Host.Org.ProgramA, 1, rules, null, now);
@@ -115,6 +115,10 @@ public sealed class MemberDeskTests(BrowserFixture browser, ConsoleHost host) : 
 
             return 0;
         });
+
+        // Published behind the API's back: drop what the server has cached about the program.
+        Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
+            .GetRequiredService<Patron.Server.Features.Programs.ProgramRules.PublishedCache>(Host.Services).Programs.Clear();
 
         using var a1 = Host.Terminal(Host.Org.TerminalA1);
         var created = await a1.PostJson("/api/members", new { name = "陈补卡", mobile = PatronApp.NewPhone() });
