@@ -247,7 +247,8 @@ public abstract class MemberImportTests(PatronApp app)
 
         private static string Id(int n)
         {
-            var body = "110105" + new DateOnly(1960, 1, 1).AddDays(n % 15_000).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + (n % 1000).ToString("D3", System.Globalization.CultureInfo.InvariantCulture);
+            // Region and date follow n, so no two test rows anywhere share an ID number.
+            var body = (110000 + (n / 15_000 % 90_000)).ToString(System.Globalization.CultureInfo.InvariantCulture) + new DateOnly(1960, 1, 1).AddDays(n % 15_000).ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) + (n % 1000).ToString("D3", System.Globalization.CultureInfo.InvariantCulture);
             return body + ChineseIdNumber.CheckCharacter(body);
         }
     }
