@@ -69,6 +69,10 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
 
     public DbSet<ImportJob> ImportJobs => Set<ImportJob>();
 
+    public DbSet<MemberHealth> MemberHealth => Set<MemberHealth>();
+
+    public DbSet<MemberConsent> MemberConsents => Set<MemberConsent>();
+
     public DbSet<ImportError> ImportErrors => Set<ImportError>();
 
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();

@@ -67,3 +67,25 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         b.HasIndex(x => x.StoreId);
     }
 }
+
+internal sealed class MemberHealthConfiguration : IEntityTypeConfiguration<MemberHealth>
+{
+    public void Configure(EntityTypeBuilder<MemberHealth> b)
+    {
+        b.ToTable("member_health");
+        b.HasKey(x => x.MemberId);
+        b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class MemberConsentConfiguration : IEntityTypeConfiguration<MemberConsent>
+{
+    public void Configure(EntityTypeBuilder<MemberConsent> b)
+    {
+        b.ToTable("member_consents");
+        b.Property(x => x.Kind).HasMaxLength(32);
+        b.Property(x => x.Source).HasMaxLength(20);
+        b.HasIndex(x => new { x.MemberId, x.Kind, x.At });
+        b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

@@ -11,6 +11,9 @@ namespace Patron.Server.Features.Audit;
 /// </summary>
 public sealed class AuditLog(PatronDb db, TimeProvider clock)
 {
+    /// <summary>Details keep Chinese text readable in the audit log (no \uXXXX escapes).</summary>
+    private static readonly JsonSerializerOptions DetailJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Create(System.Text.Unicode.UnicodeRanges.All) };
+
     public void Record(CallerScope? caller, string action, long? storeId = null, long? memberId = null, string? entityType = null, long? entityId = null, object? detail = null)
     {
         db.AuditLog.Add(new AuditEntry(
@@ -22,6 +25,6 @@ public sealed class AuditLog(PatronDb db, TimeProvider clock)
             memberId,
             entityType,
             entityId,
-            detail is null ? null : JsonSerializer.Serialize(detail)));
+            detail is null ? null : JsonSerializer.Serialize(detail, DetailJson)));
     }
 }

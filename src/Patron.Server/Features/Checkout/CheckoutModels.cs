@@ -8,8 +8,13 @@ using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Features.Checkout;
 
-/// <summary>A basket line as the POS sends it; prices in fen, flags such as special_price, limited, promotional.</summary>
-public sealed record SaleLineRequest(string? Sku, int Quantity, long UnitPrice, string? Name = null, string? Category = null, string? Brand = null, IReadOnlyList<string>? Flags = null);
+/// <summary>
+/// A basket line as the POS sends it; prices in fen, flags such as special_price, limited,
+/// promotional; <see cref="Allergens"/> the product's ingredient and drug-class tags (青霉素类,
+/// 磺胺, …) that the quote checks against the member's allergies.
+/// </summary>
+public sealed record SaleLineRequest(string? Sku, int Quantity, long UnitPrice, string? Name = null, string? Category = null, string? Brand = null, IReadOnlyList<string>? Flags = null,
+    IReadOnlyList<string>? Allergens = null);
 
 /// <summary>The part of the payment made by one method (cash, bank_card, medical_insurance, rebate_card …), fen.</summary>
 public sealed record PaymentRequest(string? Method, long Amount);
@@ -30,7 +35,8 @@ public sealed record SaleRequest(
     DateTimeOffset? At = null,
     EnrollMemberRequest? Enrol = null,
     long? PointsToUse = null,
-    IReadOnlyList<string>? Coupons = null);
+    IReadOnlyList<string>? Coupons = null,
+    bool AllergiesAcknowledged = false);
 
 /// <summary>A receipt line: list amount, the whole discount (member discount and coupons, <see cref="CouponDiscount"/> of it from coupons), what was paid.</summary>
 public sealed record SaleLineView(int Line, string Sku, int Quantity, long UnitPrice, long Amount, long Discount, long Paid, string? Rule, long Points, long CouponDiscount = 0)
@@ -113,6 +119,9 @@ public sealed record QuoteResult(
     /// <summary>The coupons named in the request, applied in order, and what each took off.</summary>
     public IReadOnlyList<AppliedCouponView> AppliedCoupons { get; init; } = [];
 
+    /// <summary>Lines whose ingredient or class tags hit the member's recorded allergies: the sale needs <c>allergiesAcknowledged</c>.</summary>
+    public IReadOnlyList<Members.AllergyWarning> AllergyWarnings { get; init; } = [];
+
     public long CouponDiscount => AppliedCoupons.Sum(c => c.Discount);
 
     /// <summary>The member's stored value (null for a sub-card, which has none): frozen when the card lapsed.</summary>
@@ -172,9 +181,10 @@ internal static class CheckoutInput
                 errors.Add($"lines[{i}].unitPrice", "sale.price_invalid", "The unit price is in fen, from 0 to 100000000.");
             }
 
-            if ((l.Name?.Length ?? 0) > 200 || (l.Category?.Length ?? 0) > 64 || (l.Brand?.Length ?? 0) > 64 || string.Join(',', l.Flags ?? []).Length > 200)
+            if ((l.Name?.Length ?? 0) > 200 || (l.Category?.Length ?? 0) > 64 || (l.Brand?.Length ?? 0) > 64 || string.Join(',', l.Flags ?? []).Length > 200
+                || (l.Allergens?.Count ?? 0) > 30 || (l.Allergens ?? []).Any(a => a is null || a.Length > 50))
             {
-                errors.Add($"lines[{i}]", "sale.line_too_long", "Name ≤ 200, category and brand ≤ 64, flags ≤ 200 characters.");
+                errors.Add($"lines[{i}]", "sale.line_too_long", "Name ≤ 200, category and brand ≤ 64, flags ≤ 200 characters; at most 30 allergen tags of ≤ 50.");
             }
 
             basket.Add(new BasketLine(l.Sku?.Trim() ?? "", l.Quantity, l.UnitPrice, l.Category, l.Brand, l.Flags, l.Name));

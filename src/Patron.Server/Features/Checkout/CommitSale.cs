@@ -26,7 +26,8 @@ namespace Patron.Server.Features.Checkout;
 /// with the same body answers with the recorded sale; a different body with a used number is
 /// refused.
 /// </summary>
-public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger ledger, EarningEffects effects, EnrollMember enrol, CardOperations cards, CheckoutCoupons coupons, TimeProvider clock)
+public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger ledger, EarningEffects effects, EnrollMember enrol, CardOperations cards, CheckoutCoupons coupons,
+    HealthFile health, Audit.AuditLog audit, TimeProvider clock)
 {
     public static readonly TimeSpan OfflineWindow = TimeSpan.FromDays(7);
 
@@ -63,10 +64,12 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         var options = await coupons.OptionsAsync(rules, basket, pricing, localDate, store.Code, store.ProgramId, id, atUtc, ct);
         var stored = card is { Kind: CardKind.SubCard } ? null
             : new StoredValueBalance(account?.StoredPrincipal ?? 0, account?.StoredBonus ?? 0, (account?.StoredPrincipal ?? 0) + (account?.StoredBonus ?? 0), standing.Lapsed, standing.ValidUntil);
+        var allergies = await health.AllergiesAsync(id, Tags(r), ct);
         return QuoteResult.From(quote, id, tier, balance, payWith, options) with
         {
+            AllergyWarnings = allergies,
             StoredValue = stored,
-            Warnings = standing.Lapsed ? ["card.lapsed"] : [],
+            Warnings = [.. standing.Lapsed ? ["card.lapsed"] : Array.Empty<string>(), .. allergies.Count > 0 ? ["allergy"] : Array.Empty<string>()],
         };
     }
 
@@ -151,6 +154,14 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                 }
 
                 var m = await ledger.OpenAsync(id, caller, atUtc, ct, localDate);
+                var allergies = await health.AllergiesAsync(id, Tags(r), ct);
+                if (allergies.Count > 0 && !r.AllergiesAcknowledged)
+                {
+                    throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "allergy.unacknowledged",
+                        "The basket has products the member is recorded as allergic to; the pharmacist must acknowledge it (allergiesAcknowledged) before the sale.",
+                        [.. allergies.Select(a => new Domain.Common.DomainError("allergy.unacknowledged", $"Line {a.Line} ({a.Sku}) matches a recorded allergy.", $"lines[{a.Line - 1}]"))]);
+                }
+
                 var standing = await CardStanding.OfAsync(db, id, atUtc, ct);
                 if (storedValue > 0 && standing.Lapsed)
                 {
@@ -203,6 +214,12 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                 }
 
                 await db.SaveChangesAsync(ct);
+                if (allergies.Count > 0)
+                {
+                    // Which lines were sold despite a recorded allergy, and by whom; not which allergy.
+                    audit.Record(caller, "allergy.acknowledged", store.Id, id, "sale", sale.Id, new { order, lines = allergies.Select(a => a.Line).ToArray() });
+                }
+
                 await coupons.ConsumeAsync(sale, named, quote, atUtc, ct);
                 if (quote.Points > 0)
                 {
@@ -238,6 +255,8 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
             return first;
         }
     }
+
+    private static List<(string Sku, IReadOnlyList<string>? Tags)> Tags(SaleRequest r) => [.. (r.Lines ?? []).Select(l => (l.Sku ?? "", l.Allergens))];
 
     private static StoredValueBalance? Balance(LockedMember m, CardStanding standing) =>
         m.Purse is { } p ? new StoredValueBalance(p.Principal, p.Bonus, p.Balance, standing.Lapsed, standing.ValidUntil) : null;

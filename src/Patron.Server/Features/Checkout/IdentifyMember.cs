@@ -22,7 +22,7 @@ public sealed record IdentifiedTier(string Code, string Name, decimal PercentOff
 /// What the cashier needs at once: the member (masked), the card and whether it may be used (and
 /// why not), tier and benefits, points with what expires soon, usable coupons and warnings.
 /// A sub-card identifies its principal member with the sub-card's tier and no stored value.
-/// Allergy warnings are filled by the care feature; until then they are empty.
+/// Warnings: points.debt, card.lapsed, allergies_on_file (the quote names the lines an allergy hits).
 /// </summary>
 public sealed record IdentifyResult(
     MemberView Member,
@@ -41,7 +41,7 @@ public sealed record IdentifyResult(
 /// frozen card still identifies its member, with <c>usable: false</c> and the reason, so the
 /// cashier can explain; it cannot be used to buy.
 /// </summary>
-public sealed class IdentifyMember(PatronDb db, FindMembers find, MemberQrTokens tokens, PointsQueries points, StoredValue.StoredValueQueries storedValue, TimeProvider clock)
+public sealed class IdentifyMember(PatronDb db, FindMembers find, MemberQrTokens tokens, PointsQueries points, StoredValue.StoredValueQueries storedValue, HealthFile health, TimeProvider clock)
 {
     public async Task<IdentifyResult> HandleAsync(IdentifyRequest r, CallerScope caller, CancellationToken ct)
     {
@@ -82,6 +82,12 @@ public sealed class IdentifyMember(PatronDb db, FindMembers find, MemberQrTokens
         if (stored?.Frozen == true || (card is not null && card.IsPrincipal && card.IsExpiredAt(clock.GetUtcNow().UtcDateTime)))
         {
             warnings.Add("card.lapsed");
+        }
+
+        if ((await health.SummaryAsync(memberId, caller, ct)).Allergies > 0)
+        {
+            // That there are allergies on file, not which: the quote names the lines they hit.
+            warnings.Add("allergies_on_file");
         }
 
         return new IdentifyResult(

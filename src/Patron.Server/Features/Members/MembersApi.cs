@@ -39,5 +39,41 @@ public static class MembersApi
             .WithName("GetMember")
             .WithSummary("One member of the caller's stores (masked).")
             .ProducesProblem(404);
+
+        g.MapGet("/{id:long}/consents", async (long id, HealthFile health, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await health.ConsentsAsync(id, CallerScope.From(http.User), ct)))
+            .WithName("GetConsents")
+            .WithSummary("The member's consents now (marketing by SMS, e-mail and WeChat; health data) and their history.")
+            .ProducesProblem(404);
+
+        g.MapPost("/{id:long}/consents", async (long id, ConsentRequest request, HealthFile health, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await health.RecordConsentAsync(id, request, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.MembersEnrol)
+            .WithName("RecordConsent")
+            .WithSummary("Record a consent given or withdrawn, with its source; it counts at once. Withdrawing health consent erases the health profile. Audited.")
+            .WithDescription("consent.kind_unknown, consent.source_unknown (400).")
+            .ProducesProblem(400).ProducesProblem(404);
+
+        g.MapGet("/{id:long}/health", async (long id, HealthFile health, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await health.SummaryAsync(id, CallerScope.From(http.User), ct)))
+            .WithName("GetHealthSummary")
+            .WithSummary("Whether the member consented to keep health data and how many conditions, allergies and medicines are on file — never which (unmask for that).")
+            .ProducesProblem(404);
+
+        g.MapPut("/{id:long}/health", async (long id, HealthRequest request, HealthFile health, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await health.SaveAsync(id, request, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.MembersEnrol)
+            .WithName("SaveHealthProfile")
+            .WithSummary("Replace the member's chronic conditions, drug allergies (ingredients or drug classes, as products are tagged) and long-term medicines; kept encrypted. Needs health consent.")
+            .WithDescription("consent.health_required (422); health.item_invalid, health.medicine_invalid (400).")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+
+        g.MapPost("/{id:long}/unmask", async (long id, UnmaskRequest request, HealthFile health, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await health.UnmaskAsync(id, request, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.PersonalDataUnmask)
+            .WithName("UnmaskMember")
+            .WithSummary("One field of one member in clear text (id_number, mobile or health) for admins and store managers of the member's store, with the reason kept in the audit log.")
+            .WithDescription("unmask.field_unknown, unmask.reason_required (400); 403 for other roles and stores.")
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404);
     }
 }

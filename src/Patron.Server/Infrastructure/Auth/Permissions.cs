@@ -23,6 +23,7 @@ public static class Permissions
     public const string FinanceRead = "finance.read";
     public const string CouponsIssue = "coupons.issue";
     public const string CatalogueStock = "catalogue.stock";
+    public const string PersonalDataUnmask = "personal_data.unmask";
 
     private static readonly string[] AllStaff = [R.Admin, R.Marketing, R.StoreManager, R.Cashier, R.Auditor];
 
@@ -45,5 +46,6 @@ public static class Permissions
         o.AddPolicy(FinanceRead, p => p.RequireRole(R.Admin, R.Auditor, R.StoreManager));
         o.AddPolicy(CouponsIssue, p => p.RequireRole(R.Admin, R.Marketing, R.StoreManager));
         o.AddPolicy(CatalogueStock, p => p.RequireRole(R.Admin, R.StoreManager));
+        o.AddPolicy(PersonalDataUnmask, p => p.RequireRole(R.Admin, R.StoreManager));
     }
 }

@@ -120,6 +120,7 @@ public static class PatronHost
         services.AddScoped<Features.Coupons.ManageCoupons>();
         services.AddScoped<Features.Rewards.Catalogue>();
         services.AddScoped<Features.Import.MemberImporter>();
+        services.AddScoped<Features.Members.HealthFile>();
         services.AddHostedService<JobRunner>();
     }
 

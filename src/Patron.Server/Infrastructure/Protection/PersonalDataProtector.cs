@@ -17,6 +17,7 @@ public sealed class PersonalDataProtector(IDataProtectionProvider provider, ISer
     private const string LookupKeyName = "id-number-lookup-key";
     private readonly IDataProtector _idNumbers = provider.CreateProtector("Patron.Members.IdNumber.v1");
     private readonly IDataProtector _secrets = provider.CreateProtector("Patron.AppSecrets.v1");
+    private readonly IDataProtector _health = provider.CreateProtector("Patron.Members.Health.v1");
     private readonly SemaphoreSlim _gate = new(1, 1);
     private byte[]? _lookupKey;
 
@@ -27,6 +28,13 @@ public sealed class PersonalDataProtector(IDataProtectionProvider provider, ISer
     public ProtectedIdNumber ProtectIdNumber(string normalized, string hash) => new(hash, _idNumbers.Protect(normalized), normalized[^4..]);
 
     public string UnprotectIdNumber(string cipher) => _idNumbers.Unprotect(cipher);
+
+    /// <summary>A member's health profile, encrypted as one JSON document (its own purpose: ID number keys cannot open it).</summary>
+    public string ProtectHealth(HealthProfile profile) => _health.Protect(System.Text.Json.JsonSerializer.Serialize(profile, HealthJson));
+
+    public HealthProfile UnprotectHealth(string cipher) => System.Text.Json.JsonSerializer.Deserialize<HealthProfile>(_health.Unprotect(cipher), HealthJson)!;
+
+    private static readonly System.Text.Json.JsonSerializerOptions HealthJson = new(System.Text.Json.JsonSerializerDefaults.Web);
 
     public async Task<string> LookupHashAsync(string normalized, CancellationToken ct)
     {

@@ -1,0 +1,210 @@
+using Microsoft.EntityFrameworkCore;
+using Patron.Data;
+using Patron.Domain.Members;
+using Patron.Server.Features.Audit;
+using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Data;
+using Patron.Server.Infrastructure.Problems;
+using Patron.Server.Infrastructure.Protection;
+
+namespace Patron.Server.Features.Members;
+
+public sealed record ConsentRequest(string? Kind, bool Granted, string? Source = null, long? StoreId = null);
+
+public sealed record ConsentView(string Kind, bool Granted, DateTime? At, string? Source);
+
+public sealed record ConsentsView(IReadOnlyList<ConsentView> Current, IReadOnlyList<ConsentView> History);
+
+public sealed record HealthRequest(IReadOnlyList<string>? Conditions, IReadOnlyList<string>? Allergies, IReadOnlyList<LongTermMedicine>? Medicines);
+
+/// <summary>The health file as everybody sees it by default: whether there is consent and how much is recorded, never what.</summary>
+public sealed record HealthSummary(bool Consent, int Conditions, int Allergies, int Medicines, DateTime? UpdatedAt);
+
+public sealed record UnmaskRequest(string? Field, string? Reason);
+
+/// <summary>One field of one member in clear text, for a role allowed to see it, with the reason on record.</summary>
+public sealed record UnmaskedView(long MemberId, string Field, string? Value, HealthProfile? Health);
+
+/// <summary>An allergy the basket hits: the line, the product and the member's allergies its tags match.</summary>
+public sealed record AllergyWarning(int Line, string Sku, IReadOnlyList<string> Allergies);
+
+/// <summary>
+/// Consents (marketing per channel, health data) as an append-only record whose latest entry per
+/// kind counts at once; the health profile, kept only with health consent and only encrypted,
+/// erased when the consent is withdrawn; unmasking one member's ID number, phone or health file
+/// by an allowed role, with the reason in the audit log; and the allergy check of a basket.
+/// </summary>
+public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, AuditLog audit, TimeProvider clock)
+{
+    public static readonly IReadOnlyList<string> Sources = ["store", "wechat", "online", "phone", "paper", "import"];
+
+    public async Task<ConsentsView> ConsentsAsync(long memberId, CallerScope caller, CancellationToken ct)
+    {
+        await EnsureVisibleAsync(memberId, caller, ct);
+        var all = await db.MemberConsents.AsNoTracking().Where(c => c.MemberId == memberId).OrderByDescending(c => c.At).ThenByDescending(c => c.Id).ToListAsync(ct);
+        var current = ConsentKinds.All.Select(k => all.FirstOrDefault(c => c.Kind == k) is { } c ? new ConsentView(k, c.Granted, c.At, c.Source) : new ConsentView(k, false, null, null)).ToList();
+        return new ConsentsView(current, [.. all.Take(100).Select(c => new ConsentView(c.Kind, c.Granted, c.At, c.Source))]);
+    }
+
+    public async Task<ConsentsView> RecordConsentAsync(long memberId, ConsentRequest r, CallerScope caller, CancellationToken ct)
+    {
+        var kind = (r.Kind ?? "").Trim();
+        var source = (r.Source ?? "store").Trim();
+        var errors = new FieldErrors();
+        if (!ConsentKinds.All.Contains(kind))
+        {
+            errors.Add("kind", "consent.kind_unknown", $"The consent is one of {string.Join(", ", ConsentKinds.All)}.");
+        }
+
+        if (!Sources.Contains(source))
+        {
+            errors.Add("source", "consent.source_unknown", $"The source is one of {string.Join(", ", Sources)}.");
+        }
+
+        errors.ThrowIfAny();
+        await EnsureVisibleAsync(memberId, caller, ct);
+        var storeId = r.StoreId ?? caller.DefaultStoreId;
+        if (storeId is { } s)
+        {
+            caller.EnsureCanActAs(s);
+        }
+
+        await Transactions.RunAsync(db, async ct =>
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            db.MemberConsents.Add(new MemberConsent(memberId, kind, r.Granted, source, now, caller.StaffId, storeId));
+            if (kind == ConsentKinds.Health && !r.Granted)
+            {
+                // Withdrawn: the health data goes at once (the consent history stays).
+                await db.MemberHealth.Where(h => h.MemberId == memberId).ExecuteDeleteAsync(ct);
+            }
+
+            audit.Record(caller, "consent.changed", storeId, memberId, "member", memberId, new { kind, granted = r.Granted, source });
+            await db.SaveChangesAsync(ct);
+            return 0;
+        }, ct);
+        return await ConsentsAsync(memberId, caller, ct);
+    }
+
+    public async Task<HealthSummary> SummaryAsync(long memberId, CallerScope caller, CancellationToken ct)
+    {
+        await EnsureVisibleAsync(memberId, caller, ct);
+        var consent = await HasHealthConsentAsync(memberId, ct);
+        var row = consent ? await db.MemberHealth.AsNoTracking().FirstOrDefaultAsync(h => h.MemberId == memberId, ct) : null;
+        var profile = row is null ? null : protector.UnprotectHealth(row.Cipher);
+        return new HealthSummary(consent, profile?.Conditions.Count ?? 0, profile?.Allergies.Count ?? 0, profile?.Medicines.Count ?? 0, row?.UpdatedAt);
+    }
+
+    public async Task<HealthSummary> SaveAsync(long memberId, HealthRequest r, CallerScope caller, CancellationToken ct)
+    {
+        var (profile, errors) = HealthProfile.Normalize(r.Conditions, r.Allergies, r.Medicines);
+        if (profile is null)
+        {
+            throw Problem.Invalid(errors);
+        }
+
+        await EnsureVisibleAsync(memberId, caller, ct);
+        if (caller.Role == PatronClaims.Roles.Auditor)
+        {
+            throw Problem.Forbidden("scope.read_only", "Auditors read; they do not change member files.");
+        }
+
+        await Transactions.RunAsync(db, async ct =>
+        {
+            if (!await HasHealthConsentAsync(memberId, ct))
+            {
+                throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "consent.health_required", "Record the member's consent to keep health data first.");
+            }
+
+            var now = clock.GetUtcNow().UtcDateTime;
+            var cipher = protector.ProtectHealth(profile);
+            var row = await db.MemberHealth.FirstOrDefaultAsync(h => h.MemberId == memberId, ct);
+            if (row is null)
+            {
+                db.MemberHealth.Add(new MemberHealth(memberId, cipher, now, caller.StaffId));
+            }
+            else
+            {
+                row.Replace(cipher, now, caller.StaffId);
+            }
+
+            audit.Record(caller, "health.updated", caller.DefaultStoreId, memberId, "member", memberId, new { conditions = profile.Conditions.Count, allergies = profile.Allergies.Count, medicines = profile.Medicines.Count });
+            await db.SaveChangesAsync(ct);
+            return 0;
+        }, ct);
+        return await SummaryAsync(memberId, caller, ct);
+    }
+
+    /// <summary>One field in clear text, for admins and store managers, with a reason that goes to the audit log.</summary>
+    public async Task<UnmaskedView> UnmaskAsync(long memberId, UnmaskRequest r, CallerScope caller, CancellationToken ct)
+    {
+        var field = (r.Field ?? "").Trim();
+        var reason = r.Reason?.Trim();
+        var errors = new FieldErrors();
+        if (field is not ("id_number" or "mobile" or "health"))
+        {
+            errors.Add("field", "unmask.field_unknown", "Unmask id_number, mobile or health.");
+        }
+
+        if (string.IsNullOrEmpty(reason) || reason.Length > 200)
+        {
+            errors.Add("reason", "unmask.reason_required", "Give the reason (at most 200 characters); it is kept in the audit log.");
+        }
+
+        errors.ThrowIfAny();
+        await EnsureVisibleAsync(memberId, caller, ct);
+        var member = await db.Members.AsNoTracking().FirstAsync(m => m.Id == memberId, ct);
+        if (!caller.AllStores && !caller.CanActAs(member.EnrolStoreId))
+        {
+            throw Problem.Forbidden("scope.store_forbidden", "Only head office or the member's enrolment store may unmask this member.");
+        }
+
+        UnmaskedView view = field switch
+        {
+            "id_number" => new(memberId, field, member.IdNumberCipher is { } c ? protector.UnprotectIdNumber(c) : null, null),
+            "mobile" => new(memberId, field, member.Mobile, null),
+            _ => new(memberId, field, null, await HasHealthConsentAsync(memberId, ct) && await db.MemberHealth.AsNoTracking().FirstOrDefaultAsync(h => h.MemberId == memberId, ct) is { } h
+                ? protector.UnprotectHealth(h.Cipher) : new HealthProfile()),
+        };
+        audit.Record(caller, "personal_data.unmasked", caller.DefaultStoreId, memberId, "member", memberId, new { field, reason });
+        await db.SaveChangesAsync(ct);
+        return view;
+    }
+
+    /// <summary>The member's allergies each basket line's tags hit; empty without health consent or allergies on file.</summary>
+    public async Task<List<AllergyWarning>> AllergiesAsync(long memberId, IReadOnlyList<(string Sku, IReadOnlyList<string>? Tags)> lines, CancellationToken ct)
+    {
+        if (lines.All(l => l.Tags is null || l.Tags.Count == 0) || !await HasHealthConsentAsync(memberId, ct))
+        {
+            return [];
+        }
+
+        var row = await db.MemberHealth.AsNoTracking().FirstOrDefaultAsync(h => h.MemberId == memberId, ct);
+        if (row is null)
+        {
+            return [];
+        }
+
+        var profile = protector.UnprotectHealth(row.Cipher);
+        var warnings = new List<AllergyWarning>();
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (profile.AllergiesIn(lines[i].Tags) is { Count: > 0 } hit)
+            {
+                warnings.Add(new AllergyWarning(i + 1, lines[i].Sku, hit));
+            }
+        }
+
+        return warnings;
+    }
+
+    private async Task<bool> HasHealthConsentAsync(long memberId, CancellationToken ct) =>
+        await db.MemberConsents.Where(c => c.MemberId == memberId && c.Kind == ConsentKinds.Health).OrderByDescending(c => c.At).ThenByDescending(c => c.Id)
+            .Select(c => (bool?)c.Granted).FirstOrDefaultAsync(ct) == true;
+
+    private async Task<long> EnsureVisibleAsync(long memberId, CallerScope caller, CancellationToken ct)
+    {
+        var programId = await db.Members.Where(m => m.Id == memberId).Select(m => (long?)m.ProgramId).FirstOrDefaultAsync(ct);
+        return programId is { } p && caller.CanSeeProgram(p) ? p : throw Problem.NotFound("member.not_found", "The member does not exist.");
+    }
+}

@@ -1,0 +1,163 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Patron.Server.Infrastructure.Problems;
+using Patron.Server.Tests.Infrastructure;
+using static Patron.Server.Tests.MembersApiTests;
+
+namespace Patron.Server.Tests;
+
+/// <summary>
+/// Health data and consents on each database: kept only with consent and only encrypted,
+/// summarised (never shown) by default, unmasked one member at a time by an allowed role with
+/// the reason audited; a basket line tagged with an ingredient the member is allergic to is
+/// flagged at quote and needs the pharmacist's acknowledgement, which is recorded; withdrawing
+/// consent erases the health data at once.
+/// </summary>
+public abstract class HealthAndConsentTests(PatronApp app)
+{
+    private const string IdNumber = "11010519491231002X";
+
+    private readonly bool _available = app.EnsureAvailable();
+    private readonly HttpClient _a1 = app.TerminalClient(app.Org.TerminalA1);
+
+    [Fact]
+    public async Task AllergyOnFile_IsEncryptedAtRest_FlaggedAtQuote_AndASaleNeedsTheAcknowledgementWhichIsAudited()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync(withId: true);
+        var health = new
+        {
+            conditions = new[] { "高血压" },
+            allergies = new[] { "青霉素类" },
+            medicines = new[] { new { name = "硝苯地平缓释片", sku = "NIF30", dailyDose = 1, packSize = 30 } },
+        };
+
+        await AssertProblem(await _a1.PutJson($"/api/members/{member}/health", health),
+            HttpStatusCode.UnprocessableEntity, "consent.health_required");
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson($"/api/members/{member}/consents", new { kind = "health_data", granted = true, source = "store" })).StatusCode);
+        var saved = await _a1.PutJson($"/api/members/{member}/health", health);
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        var summary = await saved.ReadJson();
+        Assert.Equal((true, 1, 1, 1), (summary.GetProperty("consent").GetBoolean(), summary.GetProperty("conditions").GetInt32(), summary.GetProperty("allergies").GetInt32(), summary.GetProperty("medicines").GetInt32()));
+
+        // At rest: neither the health file nor the ID number in clear text.
+        var (cipher, idCipher) = await app.WithDbAsync(async db => (
+            (await db.MemberHealth.AsNoTracking().SingleAsync(h => h.MemberId == member)).Cipher,
+            (await db.Members.AsNoTracking().SingleAsync(m => m.Id == member)).IdNumberCipher!));
+        Assert.DoesNotContain("青霉素", cipher);
+        Assert.DoesNotContain("高血压", cipher);
+        Assert.DoesNotContain(IdNumber, idCipher);
+
+        // By default nobody sees what is on file: not the summary, not identify.
+        Assert.DoesNotContain("青霉素", await (await _a1.Get($"/api/members/{member}/health")).ReadText());
+        var identified = await (await _a1.PostJson("/api/checkout/identify", new { idNumber = IdNumber })).ReadText();
+        Assert.Contains("allergies_on_file", identified);
+        Assert.DoesNotContain("青霉素", identified);
+        Assert.DoesNotContain(IdNumber, identified);
+
+        object[] basket =
+        [
+            new { sku = "AMOX", quantity = 1, unitPrice = 2_500, name = "阿莫西林胶囊", allergens = new[] { "青霉素类", "阿莫西林" } },
+            new { sku = "VC", quantity = 1, unitPrice = 1_000 },
+        ];
+        var quote = await (await _a1.PostJson("/api/checkout/quote", new { memberId = member, lines = basket })).ReadJson();
+        var warning = Assert.Single(quote.GetProperty("allergyWarnings").EnumerateArray());
+        Assert.Equal((1, "AMOX", "青霉素类"), (warning.GetProperty("line").GetInt32(), warning.GetProperty("sku").GetString(), warning.GetProperty("allergies")[0].GetString()));
+        Assert.Contains("allergy", quote.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()));
+
+        var order = "AL-" + Guid.NewGuid().ToString("N")[..10];
+        await AssertProblem(await _a1.PostJson("/api/checkout/sales", new { orderNumber = order, memberId = member, lines = basket }),
+            HttpStatusCode.UnprocessableEntity, "allergy.unacknowledged", ("lines[0]", "allergy.unacknowledged"));
+        Assert.False(await app.WithDbAsync(db => db.Sales.AnyAsync(s => s.OrderNumber == order)));
+
+        var sold = await (await _a1.PostJson("/api/checkout/sales", new { orderNumber = order, memberId = member, lines = basket, allergiesAcknowledged = true })).ReadJson();
+        var saleId = sold.GetProperty("saleId").GetInt64();
+        var acknowledged = await app.WithDbAsync(db => db.AuditLog.AsNoTracking().SingleAsync(a => a.Action == "allergy.acknowledged" && a.EntityId == saleId));
+        Assert.Equal(member, acknowledged.MemberId);
+        Assert.DoesNotContain("青霉素", acknowledged.Detail ?? "");
+    }
+
+    [Fact]
+    public async Task Unmask_OnlyAnAllowedRoleOfTheMembersStore_OneFieldWithAReason_Audited()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync(withId: true);
+        var body = new { field = "id_number", reason = "会员本人到店核对身份" };
+
+        var cashier = await app.SignInAsync("cashier-a1");
+        Assert.Equal(HttpStatusCode.Forbidden, (await cashier.Http.PostJson($"/api/members/{member}/unmask", body)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await _a1.PostJson($"/api/members/{member}/unmask", body)).StatusCode);
+
+        var manager = await app.SignInAsync("manager-a");
+        await AssertProblem(await manager.Http.PostJson($"/api/members/{member}/unmask", new { field = "id_number" }),
+            HttpStatusCode.BadRequest, Problem.ValidationCode, ("reason", "unmask.reason_required"));
+        var unmasked = await manager.Http.PostJson($"/api/members/{member}/unmask", body);
+        Assert.Equal(HttpStatusCode.OK, unmasked.StatusCode);
+        Assert.Equal(IdNumber, (await unmasked.ReadJson()).GetProperty("value").GetString());
+        Assert.Contains("no-store", unmasked.Headers.CacheControl?.ToString());
+
+        var entry = await app.WithDbAsync(db => db.AuditLog.AsNoTracking().Where(a => a.Action == "personal_data.unmasked" && a.MemberId == member).SingleAsync());
+        Assert.Contains("会员本人到店核对身份", entry.Detail);
+        Assert.DoesNotContain(IdNumber, entry.Detail);
+
+        // Another program's member is not there for this manager at all.
+        using var b1 = app.TerminalClient(app.Org.TerminalB1);
+        var other = (await (await b1.PostJson("/api/members", new { name = "外连锁", mobile = PatronApp.NewPhone() })).ReadJson()).GetProperty("id").GetInt64();
+        Assert.Equal(HttpStatusCode.NotFound, (await manager.Http.PostJson($"/api/members/{other}/unmask", body)).StatusCode);
+    }
+
+    [Fact]
+    public async Task WithdrawingHealthConsent_ErasesTheHealthFileAtOnce_AndTheWarningsStop()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync(withId: false);
+        await _a1.PostJson($"/api/members/{member}/consents", new { kind = "health_data", granted = true, source = "wechat" });
+        await _a1.PutJson($"/api/members/{member}/health", new { allergies = new[] { "磺胺类" } });
+        object[] basket = [new { sku = "SMZ", quantity = 1, unitPrice = 800, allergens = new[] { "磺胺类" } }];
+        Assert.Equal(1, (await (await _a1.PostJson("/api/checkout/quote", new { memberId = member, lines = basket })).ReadJson()).GetProperty("allergyWarnings").GetArrayLength());
+
+        var consents = await (await _a1.PostJson($"/api/members/{member}/consents", new { kind = "health_data", granted = false, source = "phone" })).ReadJson();
+        Assert.False(consents.GetProperty("current").EnumerateArray().Single(c => c.GetProperty("kind").GetString() == "health_data").GetProperty("granted").GetBoolean());
+        Assert.Equal(2, consents.GetProperty("history").GetArrayLength());
+        Assert.False(await app.WithDbAsync(db => db.MemberHealth.AnyAsync(h => h.MemberId == member)));
+        Assert.Equal(0, (await (await _a1.PostJson("/api/checkout/quote", new { memberId = member, lines = basket })).ReadJson()).GetProperty("allergyWarnings").GetArrayLength());
+        await AssertProblem(await _a1.PostJson($"/api/members/{member}/consents", new { kind = "spam", granted = true }), HttpStatusCode.BadRequest, Problem.ValidationCode, ("kind", "consent.kind_unknown"));
+    }
+
+    private async Task<long> EnrolAsync(bool withId)
+    {
+        if (withId)
+        {
+            // One person per program: a test class enrols the ID number once.
+            var tail = IdNumber[^4..];
+            var existing = await app.WithDbAsync(db => db.Members.Where(m => m.IdNumberTail == tail && m.ProgramId == app.Org.ProgramA).Select(m => (long?)m.Id).FirstOrDefaultAsync());
+            if (existing is { } id)
+            {
+                return id;
+            }
+        }
+
+        var response = await _a1.PostJson("/api/members", withId
+            ? new { name = "健康档案", mobile = PatronApp.NewPhone(), idNumber = IdNumber }
+            : (object)new { name = "健康档案", mobile = PatronApp.NewPhone() });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.ReadJson()).GetProperty("id").GetInt64();
+    }
+
+    private async Task EnsureProgramAsync()
+    {
+        if (await app.WithDbAsync(db => db.ProgramVersions.AnyAsync(v => v.ProgramId == app.Org.ProgramA)))
+        {
+            return;
+        }
+
+        var admin = await app.SignInAsync("admin");
+        var created = await admin.Http.PostRaw($"/api/programs/{app.Org.ProgramA}/versions", """{ "code": "CHAIN-A", "name": "连锁A", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ] }""");
+        var version = (await created.ReadJson()).GetProperty("version").GetInt32();
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/{version}/publish", new { })).StatusCode);
+    }
+}
+
+public sealed class HealthAndConsentSqliteTests(SqliteApp app) : HealthAndConsentTests(app), IClassFixture<SqliteApp>;
+
+public sealed class HealthAndConsentPostgresTests(PostgresApp app) : HealthAndConsentTests(app), IClassFixture<PostgresApp>;
