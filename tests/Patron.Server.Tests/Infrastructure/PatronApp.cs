@@ -28,6 +28,9 @@ public abstract partial class PatronApp : WebApplicationFactory<Program>, IAsync
 
     public TestClock Clock { get; } = new();
 
+    /// <summary>Clear phone or ID numbers in responses and logs; the host fails its tests when it stops with any.</summary>
+    public PersonalDataWatch Watch { get; } = new();
+
     public string ConnectionString { get; private set; } = "";
 
     public abstract DatabaseProvider Provider { get; }
@@ -57,6 +60,10 @@ public abstract partial class PatronApp : WebApplicationFactory<Program>, IAsync
         await base.DisposeAsync();
         await DropDatabaseAsync();
         GC.SuppressFinalize(this);
+        if (!Watch.Leaks.IsEmpty)
+        {
+            throw new InvalidOperationException("Personal data in clear: " + string.Join("; ", Watch.Leaks.Distinct().Take(20)));
+        }
     }
 
     /// <summary>Called first by every test class on this fixture: skips its tests when the database is unavailable.</summary>
@@ -78,8 +85,13 @@ public abstract partial class PatronApp : WebApplicationFactory<Program>, IAsync
     {
         builder.UseSetting("Patron:Db", ConnectionString);
         builder.UseSetting("Patron:Jobs", "false");
-        builder.ConfigureLogging(l => l.ClearProviders().AddFilter(_ => false));
-        builder.ConfigureServices(s => s.AddSingleton<TimeProvider>(Clock));
+        // Every log line is looked at (for personal data), none is printed.
+        builder.ConfigureLogging(l => l.ClearProviders().AddProvider(Watch.LoggerProvider()).SetMinimumLevel(LogLevel.Debug));
+        builder.ConfigureServices(s =>
+        {
+            s.AddSingleton<TimeProvider>(Clock);
+            s.AddSingleton(Watch.StartupFilter());
+        });
     }
 
     /// <summary>A valid mobile number no other test in this run has used.</summary>
