@@ -129,6 +129,33 @@ public abstract class HealthAndConsentTests(PatronApp app)
         await AssertProblem(await _a1.PostJson($"/api/members/{member}/consents", new { kind = "spam", granted = true }), HttpStatusCode.BadRequest, Problem.ValidationCode, ("kind", "consent.kind_unknown"));
     }
 
+    [Fact]
+    public async Task RefillReminders_FollowPurchasesPackSizeAndDailyDose_AndTheStoreListShowsWhoToCall()
+    {
+        await EnsureProgramAsync();
+        app.Clock.Set(new DateTimeOffset(2026, 6, 1, 10, 0, 0, TimeSpan.FromHours(8)));
+        var member = await EnrolAsync(withId: false);
+        await _a1.PostJson($"/api/members/{member}/consents", new { kind = "health_data", granted = true });
+        await _a1.PutJson($"/api/members/{member}/health", new { conditions = new[] { "高血压" }, medicines = new[] { new { name = "硝苯地平缓释片", sku = "NIF30", dailyDose = 1, packSize = 30 } } });
+        var sale = await _a1.PostJson("/api/checkout/sales", new { orderNumber = "RF-" + Guid.NewGuid().ToString("N")[..10], memberId = member, lines = new[] { new { sku = "NIF30", quantity = 2, unitPrice = 3_500 } } });
+        Assert.Equal(HttpStatusCode.OK, sale.StatusCode);
+
+        var refill = Assert.Single((await (await _a1.Get($"/api/members/{member}/refills")).ReadJson()).EnumerateArray());
+        Assert.Equal(("2026-06-01", "2026-07-31", "2026-07-28", false),
+            (refill.GetProperty("lastBought").GetString(), refill.GetProperty("runsOutOn").GetString(), refill.GetProperty("remindOn").GetString(), refill.GetProperty("overdue").GetBoolean()));
+
+        async Task<List<System.Text.Json.JsonElement>> DueAsync(int days) =>
+            [.. (await (await _a1.Get($"/api/care/refills?storeId={app.Org.StoreA1}&days={days}")).ReadJson()).EnumerateArray().Where(d => d.GetProperty("memberId").GetInt64() == member)];
+        Assert.Empty(await DueAsync(7));
+        var soon = Assert.Single(await DueAsync(60));
+        Assert.Equal("健***", soon.GetProperty("member").GetString());
+        Assert.Contains("****", soon.GetProperty("mobile").GetString());
+
+        app.Clock.Set(new DateTimeOffset(2026, 8, 5, 10, 0, 0, TimeSpan.FromHours(8)));
+        var overdue = Assert.Single(await DueAsync(0));
+        Assert.True(overdue.GetProperty("overdue").GetBoolean());
+    }
+
     private async Task<long> EnrolAsync(bool withId)
     {
         if (withId)

@@ -121,6 +121,7 @@ public static class PatronHost
         services.AddScoped<Features.Rewards.Catalogue>();
         services.AddScoped<Features.Import.MemberImporter>();
         services.AddScoped<Features.Members.HealthFile>();
+        services.AddScoped<Features.Care.CarePlans>();
         services.AddHostedService<JobRunner>();
     }
 
@@ -160,6 +161,7 @@ public static class PatronHost
         Features.StoredValue.StoredValueApi.MapStoredValueApi(app);
         Features.Coupons.CouponsApi.MapCouponsApi(app);
         Features.Rewards.CatalogueApi.MapCatalogueApi(app);
+        Features.Care.CareApi.MapCareApi(app);
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }
