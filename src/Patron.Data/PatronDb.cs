@@ -73,6 +73,8 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
 
     public DbSet<MemberConsent> MemberConsents => Set<MemberConsent>();
 
+    public DbSet<Patron.Domain.Care.CareTask> CareTasks => Set<Patron.Domain.Care.CareTask>();
+
     public DbSet<ImportError> ImportErrors => Set<ImportError>();
 
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();

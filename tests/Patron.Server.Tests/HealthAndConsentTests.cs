@@ -156,6 +156,40 @@ public abstract class HealthAndConsentTests(PatronApp app)
         Assert.True(overdue.GetProperty("overdue").GetBoolean());
     }
 
+    [Fact]
+    public async Task FollowUps_ArePlannedForConsentingMembers_FlaggedOverdue_AndRecordedOnceWithEncryptedReadings()
+    {
+        await EnsureProgramAsync();
+        app.Clock.Set(new DateTimeOffset(2026, 6, 1, 10, 0, 0, TimeSpan.FromHours(8)));
+        var member = await EnrolAsync(withId: false);
+        var without = await EnrolAsync(withId: false);
+        await _a1.PostJson($"/api/members/{member}/consents", new { kind = "health_data", granted = true });
+        await _a1.PutJson($"/api/members/{member}/health", new { conditions = new[] { "糖尿病" } });
+        var manager = await app.SignInAsync("manager-a");
+
+        await AssertProblem(await manager.Http.PostJson($"/api/members/{without}/care-tasks", new { kind = "call", dueOn = "2026-06-03", storeId = app.Org.StoreA1 }),
+            HttpStatusCode.UnprocessableEntity, "consent.health_required");
+        var planned = await (await manager.Http.PostJson($"/api/members/{member}/care-tasks", new { kind = "call", dueOn = "2026-06-03", note = "询问血糖控制", storeId = app.Org.StoreA1 })).ReadJson();
+        var id = planned.GetProperty("id").GetInt64();
+        Assert.False(planned.GetProperty("overdue").GetBoolean());
+
+        app.Clock.Set(new DateTimeOffset(2026, 6, 5, 10, 0, 0, TimeSpan.FromHours(8)));
+        manager = await app.SignInAsync("manager-a"); // the sign-in of four days ago has expired
+        var list = await (await manager.Http.Get($"/api/care/tasks?storeId={app.Org.StoreA1}")).ReadJson();
+        var open = list.EnumerateArray().Single(t => t.GetProperty("id").GetInt64() == id);
+        Assert.True(open.GetProperty("overdue").GetBoolean());
+        Assert.DoesNotContain("血糖", list.GetRawText());
+
+        await AssertProblem(await manager.Http.PostJson($"/api/care-tasks/{id}/done", new { outcome = "reached", systolic = 400, diastolic = 90 }),
+            HttpStatusCode.BadRequest, Problem.ValidationCode, ("systolic", "care.blood_pressure_invalid"));
+        var done = await (await manager.Http.PostJson($"/api/care-tasks/{id}/done", new { outcome = "reached", systolic = 135, diastolic = 85, glucose = 6.1m, note = "空腹血糖6.1" })).ReadJson();
+        Assert.Equal((135, 6.1m), (done.GetProperty("readings").GetProperty("systolic").GetInt32(), done.GetProperty("readings").GetProperty("glucose").GetDecimal()));
+        await AssertProblem(await manager.Http.PostJson($"/api/care-tasks/{id}/done", new { outcome = "reached" }), HttpStatusCode.UnprocessableEntity, "care.task_done");
+        var cipher = await app.WithDbAsync(db => db.CareTasks.AsNoTracking().Where(t => t.Id == id).Select(t => t.Cipher).SingleAsync());
+        Assert.DoesNotContain("血糖", cipher!);
+        Assert.DoesNotContain((await (await manager.Http.Get($"/api/care/tasks?storeId={app.Org.StoreA1}")).ReadJson()).EnumerateArray(), t => t.GetProperty("id").GetInt64() == id);
+    }
+
     private async Task<long> EnrolAsync(bool withId)
     {
         if (withId)

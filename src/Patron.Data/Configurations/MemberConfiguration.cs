@@ -89,3 +89,15 @@ internal sealed class MemberConsentConfiguration : IEntityTypeConfiguration<Memb
         b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
     }
 }
+
+internal sealed class CareTaskConfiguration : IEntityTypeConfiguration<Patron.Domain.Care.CareTask>
+{
+    public void Configure(EntityTypeBuilder<Patron.Domain.Care.CareTask> b)
+    {
+        b.ToTable("care_tasks");
+        b.Property(x => x.Outcome).HasMaxLength(20);
+        b.HasIndex(x => new { x.StoreId, x.DoneAt, x.DueOn });
+        b.HasIndex(x => x.MemberId);
+        b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

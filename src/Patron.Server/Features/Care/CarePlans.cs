@@ -11,6 +11,16 @@ using Patron.Server.Infrastructure.Protection;
 
 namespace Patron.Server.Features.Care;
 
+public sealed record CareTaskRequest(string? Kind, DateOnly? DueOn, string? Note = null, long? StoreId = null);
+
+public sealed record CareTaskDoneRequest(string? Outcome, int? Systolic = null, int? Diastolic = null, decimal? Glucose = null, string? Note = null);
+
+/// <summary>A follow-up as the member's own store sees it, readings and note included.</summary>
+public sealed record CareTaskView(long Id, long MemberId, long StoreId, string Kind, DateOnly DueOn, bool Overdue, DateTime? DoneAt, string? Outcome, CareReadings? Readings);
+
+/// <summary>A follow-up on the store's list: who (masked), what, when; no health detail.</summary>
+public sealed record CareTaskListItem(long Id, long MemberId, string Member, string Mobile, string Kind, DateOnly DueOn, bool Overdue);
+
 /// <summary>A member whose long-term medicine runs out soon (or has run out), for the store's call list.</summary>
 public sealed record RefillDue(long MemberId, string Member, string Mobile, string Medicine, DateOnly RunsOutOn, DateOnly RemindOn, bool Overdue);
 
@@ -62,6 +72,110 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
         return [.. due.OrderByDescending(d => d.Overdue).ThenBy(d => d.RunsOutOn)];
     }
 
+    /// <summary>Plans a call or visit for a member with health consent, at a store the caller acts for.</summary>
+    public async Task<CareTaskView> PlanAsync(long memberId, CareTaskRequest r, CallerScope caller, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (r.Kind is not ("call" or "visit"))
+        {
+            errors.Add("kind", "care.kind_unknown", "A follow-up is a call or a visit.");
+        }
+
+        if (r.DueOn is null)
+        {
+            errors.Add("dueOn", "care.due_required", "Give the day it is due.");
+        }
+
+        foreach (var e in new CareReadings(Note: r.Note).Check())
+        {
+            errors.Add(e.Field ?? "note", e.Code, e.Message);
+        }
+
+        errors.ThrowIfAny();
+        var member = await VisibleMemberAsync(memberId, caller, ct);
+        var storeId = r.StoreId ?? caller.DefaultStoreId ?? member.EnrolStoreId;
+        caller.EnsureCanActAs(storeId);
+        if (!(await ProfilesAsync([memberId], ct)).ContainsKey(memberId))
+        {
+            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "consent.health_required", "Follow-ups are for members who consented to keep health data and have a health file.");
+        }
+
+        var task = new CareTask(memberId, storeId, r.Kind == "visit" ? CareTaskKind.Visit : CareTaskKind.Call, r.DueOn!.Value,
+            r.Note is { Length: > 0 } note ? protector.ProtectReadings(new CareReadings(Note: note)) : null, clock.GetUtcNow().UtcDateTime, caller.StaffId);
+        db.CareTasks.Add(task);
+        await db.SaveChangesAsync(ct);
+        return View(task, await TodayAsync(member.ProgramId, ct));
+    }
+
+    /// <summary>Records the follow-up: outcome, readings, note (encrypted); once.</summary>
+    public async Task<CareTaskView> CompleteAsync(long taskId, CareTaskDoneRequest r, CallerScope caller, CancellationToken ct)
+    {
+        var readings = new CareReadings(r.Systolic, r.Diastolic, r.Glucose, r.Note);
+        if (readings.Check() is { Count: > 0 } invalid)
+        {
+            throw Problem.Invalid(invalid);
+        }
+
+        var task = await db.CareTasks.FirstOrDefaultAsync(t => t.Id == taskId, ct);
+        var member = task is null ? null : await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == task.MemberId, ct);
+        if (task is null || member is null || !caller.CanSeeProgram(member.ProgramId) || !caller.CanBrowseStore(task.StoreId))
+        {
+            throw Problem.NotFound("care.task_not_found", "No such follow-up in your stores.");
+        }
+
+        caller.EnsureCanActAs(task.StoreId);
+        var empty = readings == new CareReadings();
+        try
+        {
+            task.Complete((r.Outcome ?? "").Trim(), empty ? null : protector.ProtectReadings(readings), clock.GetUtcNow().UtcDateTime, caller.StaffId);
+        }
+        catch (DomainException e)
+        {
+            throw Problem.FromDomain(e);
+        }
+
+        await db.SaveChangesAsync(ct);
+        return View(task, await TodayAsync(member.ProgramId, ct));
+    }
+
+    public async Task<IReadOnlyList<CareTaskView>> TasksOfAsync(long memberId, CallerScope caller, CancellationToken ct)
+    {
+        var member = await VisibleMemberAsync(memberId, caller, ct);
+        var today = await TodayAsync(member.ProgramId, ct);
+        var tasks = await db.CareTasks.AsNoTracking().Where(t => t.MemberId == memberId).OrderByDescending(t => t.DueOn).Take(100).ToListAsync(ct);
+
+        // Readings are shown to the stores that follow the member up, nobody else.
+        return [.. tasks.Select(t => caller.CanActAs(t.StoreId) ? View(t, today) : View(t, today) with { Readings = null })];
+    }
+
+    /// <summary>A store's open follow-ups, overdue first.</summary>
+    public async Task<IReadOnlyList<CareTaskListItem>> OpenTasksAsync(long storeId, CallerScope caller, CancellationToken ct)
+    {
+        var store = await db.Stores.AsNoTracking().FirstOrDefaultAsync(s => s.Id == storeId, ct);
+        if (store is null || !caller.CanBrowseStore(storeId))
+        {
+            throw Problem.NotFound("store.not_found", "No such store in your scope.");
+        }
+
+        var today = await TodayAsync(store.ProgramId, ct);
+        var rows = await (from t in db.CareTasks.AsNoTracking()
+                          join m in db.Members.AsNoTracking() on t.MemberId equals m.Id
+                          where t.StoreId == storeId && t.DoneAt == null
+                          orderby t.DueOn
+                          select new { t.Id, t.MemberId, m.Name, m.Mobile, t.Kind, t.DueOn }).Take(500).ToListAsync(ct);
+        return [.. rows.Select(x => new CareTaskListItem(x.Id, x.MemberId, Masking.Name(x.Name), Masking.Phone(x.Mobile), x.Kind == CareTaskKind.Visit ? "visit" : "call", x.DueOn, x.DueOn < today))
+            .OrderByDescending(x => x.Overdue).ThenBy(x => x.DueOn)];
+    }
+
+    private CareTaskView View(CareTask t, DateOnly today) =>
+        new(t.Id, t.MemberId, t.StoreId, t.Kind == CareTaskKind.Visit ? "visit" : "call", t.DueOn, t.IsOverdue(today), t.DoneAt, t.Outcome, t.Cipher is null ? null : protector.UnprotectReadings(t.Cipher));
+
+    private async Task<Member> VisibleMemberAsync(long memberId, CallerScope caller, CancellationToken ct)
+    {
+        var member = await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == memberId, ct);
+        return member is not null && caller.CanSeeProgram(member.ProgramId) ? member : throw Problem.NotFound("member.not_found", "The member does not exist.");
+    }
+
     private async Task<List<RefillStatus>> StatusesAsync(long memberId, HealthProfile profile, DateOnly today, CancellationToken ct)
     {
         var skus = profile.Medicines.Where(x => x.Sku is not null).Select(x => x.Sku!).ToList();
@@ -104,6 +218,40 @@ public static class CareApi
             .RequireAuthorization(Permissions.MembersRead)
             .WithName("ListRefillsDue")
             .WithSummary("The store's members to remind of a refill within `days` days (default 7), overdue first; names and phones masked.")
+            .ProducesProblem(404);
+
+        app.MapPost("/api/members/{memberId:long}/care-tasks", async (long memberId, CareTaskRequest request, CarePlans care, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await care.PlanAsync(memberId, request, CallerScope.From(http.User), ct)))
+            .WithTags("Care")
+            .RequireAuthorization(Permissions.MembersEnrol)
+            .WithName("PlanCareTask")
+            .WithSummary("Plan a follow-up call or visit of a member with health consent (note kept encrypted).")
+            .WithDescription("consent.health_required (422); care.kind_unknown, care.due_required (400).")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+
+        app.MapGet("/api/members/{memberId:long}/care-tasks", async (long memberId, CarePlans care, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await care.TasksOfAsync(memberId, CallerScope.From(http.User), ct)))
+            .WithTags("Care")
+            .RequireAuthorization(Permissions.MembersRead)
+            .WithName("ListMemberCareTasks")
+            .WithSummary("The member's follow-ups, newest first; readings and notes only for the stores that follow them up.")
+            .ProducesProblem(404);
+
+        app.MapPost("/api/care-tasks/{id:long}/done", async (long id, CareTaskDoneRequest request, CarePlans care, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await care.CompleteAsync(id, request, CallerScope.From(http.User), ct)))
+            .WithTags("Care")
+            .RequireAuthorization(Permissions.MembersEnrol)
+            .WithName("CompleteCareTask")
+            .WithSummary("Record a follow-up: outcome (reached, no_answer, visited, declined), blood pressure, blood glucose, note; once.")
+            .WithDescription("care.task_done, care.outcome_unknown (422); care.blood_pressure_invalid, care.glucose_invalid, care.note_too_long (400).")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+
+        app.MapGet("/api/care/tasks", async (long storeId, CarePlans care, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await care.OpenTasksAsync(storeId, CallerScope.From(http.User), ct)))
+            .WithTags("Care")
+            .RequireAuthorization(Permissions.MembersRead)
+            .WithName("ListCareTasks")
+            .WithSummary("A store's open follow-ups, overdue first; names and phones masked, no health detail.")
             .ProducesProblem(404);
     }
 }

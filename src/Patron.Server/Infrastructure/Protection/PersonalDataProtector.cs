@@ -32,6 +32,10 @@ public sealed class PersonalDataProtector(IDataProtectionProvider provider, ISer
     /// <summary>A member's health profile, encrypted as one JSON document (its own purpose: ID number keys cannot open it).</summary>
     public string ProtectHealth(HealthProfile profile) => _health.Protect(System.Text.Json.JsonSerializer.Serialize(profile, HealthJson));
 
+    public string ProtectReadings(Patron.Domain.Care.CareReadings readings) => _health.Protect(System.Text.Json.JsonSerializer.Serialize(readings, HealthJson));
+
+    public Patron.Domain.Care.CareReadings UnprotectReadings(string cipher) => System.Text.Json.JsonSerializer.Deserialize<Patron.Domain.Care.CareReadings>(_health.Unprotect(cipher), HealthJson)!;
+
     public HealthProfile UnprotectHealth(string cipher) => System.Text.Json.JsonSerializer.Deserialize<HealthProfile>(_health.Unprotect(cipher), HealthJson)!;
 
     private static readonly System.Text.Json.JsonSerializerOptions HealthJson = new(System.Text.Json.JsonSerializerDefaults.Web);
