@@ -190,6 +190,36 @@ public abstract class HealthAndConsentTests(PatronApp app)
         Assert.DoesNotContain((await (await manager.Http.Get($"/api/care/tasks?storeId={app.Org.StoreA1}")).ReadJson()).EnumerateArray(), t => t.GetProperty("id").GetInt64() == id);
     }
 
+    [Fact]
+    public async Task MemberExport_IsMaskedForEveryone_AndInClearOnlyForAllowedRolesWithAReason()
+    {
+        await EnsureProgramAsync();
+        var phone = PatronApp.NewPhone();
+        Assert.Equal(HttpStatusCode.Created, (await _a1.PostJson("/api/members", new { name = "导出会员", mobile = phone })).StatusCode);
+        using var b1 = app.TerminalClient(app.Org.TerminalB1);
+        var otherPhone = PatronApp.NewPhone();
+        await b1.PostJson("/api/members", new { name = "外连锁", mobile = otherPhone });
+
+        var manager = await app.SignInAsync("manager-a");
+        var export = await manager.Http.Get("/api/members/export.csv");
+        Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+        var bytes = await export.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(System.Text.Encoding.UTF8.GetPreamble(), bytes[..3]);
+        var csv = System.Text.Encoding.UTF8.GetString(bytes);
+        Assert.Contains($"导出会员,{phone[..3]}****{phone[^4..]}", csv);
+        Assert.DoesNotContain(phone, csv);
+        Assert.DoesNotContain("外连锁", csv); // another program's member is not the manager's
+        Assert.Equal(HttpStatusCode.Forbidden, (await _a1.Get("/api/members/export.csv")).StatusCode); // terminals do not export
+
+        var cashier = await app.SignInAsync("cashier-a1");
+        Assert.Equal(HttpStatusCode.Forbidden, (await cashier.Http.PostJson("/api/members/export/unmask", new { reason = "x" })).StatusCode);
+        await AssertProblem(await manager.Http.PostJson("/api/members/export/unmask", new { storeId = app.Org.StoreA1 }), HttpStatusCode.BadRequest, Problem.ValidationCode, ("reason", "unmask.reason_required"));
+        var clear = await (await manager.Http.PostJson("/api/members/export/unmask", new { storeId = app.Org.StoreA1, reason = "会员回访名单" })).ReadText();
+        Assert.Contains(phone, clear);
+        var entry = await app.WithDbAsync(db => db.AuditLog.AsNoTracking().Where(a => a.Action == "members.exported_unmasked").OrderByDescending(a => a.Id).FirstAsync());
+        Assert.Contains("会员回访名单", entry.Detail);
+    }
+
     private async Task<long> EnrolAsync(bool withId)
     {
         if (withId)

@@ -122,6 +122,7 @@ public static class PatronHost
         services.AddScoped<Features.Import.MemberImporter>();
         services.AddScoped<Features.Members.HealthFile>();
         services.AddScoped<Features.Care.CarePlans>();
+        services.AddScoped<Features.Members.MemberExport>();
         services.AddHostedService<JobRunner>();
     }
 
@@ -162,6 +163,7 @@ public static class PatronHost
         Features.Coupons.CouponsApi.MapCouponsApi(app);
         Features.Rewards.CatalogueApi.MapCatalogueApi(app);
         Features.Care.CareApi.MapCareApi(app);
+        Features.Members.MemberExportApi.MapMemberExportApi(app);
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }
