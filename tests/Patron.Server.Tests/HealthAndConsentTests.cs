@@ -220,6 +220,37 @@ public abstract class HealthAndConsentTests(PatronApp app)
         Assert.Contains("会员回访名单", entry.Detail);
     }
 
+    [Fact]
+    public async Task Anonymising_ErasesThePerson_KeepsTheLedgersAndTheReportsRight()
+    {
+        await EnsureProgramAsync();
+        var phone = PatronApp.NewPhone();
+        var member = (await (await _a1.PostJson("/api/members", new { name = "要注销", mobile = phone, birthday = "1980-02-03" })).ReadJson()).GetProperty("id").GetInt64();
+        await _a1.PostJson("/api/checkout/sales", new { orderNumber = "AN-" + Guid.NewGuid().ToString("N")[..10], memberId = member, lines = new[] { new { sku = "A", quantity = 1, unitPrice = 12_300 } } });
+        await _a1.PostJson($"/api/members/{member}/consents", new { kind = "health_data", granted = true });
+        await _a1.PutJson($"/api/members/{member}/health", new { allergies = new[] { "青霉素类" } });
+        var admin = await app.SignInAsync("admin");
+        async Task<string> PointsTotalAsync() => (await (await admin.Http.Get("/api/finance/liability")).ReadJson()).GetProperty("totals").GetRawText();
+        var (before, entriesBefore) = (await PointsTotalAsync(), await app.WithDbAsync(db => db.PointsEntries.CountAsync(e => e.MemberId == member)));
+
+        var manager = await app.SignInAsync("manager-a");
+        Assert.Equal(HttpStatusCode.Forbidden, (await manager.Http.PostJson($"/api/members/{member}/anonymise", new { reason = "x" })).StatusCode);
+        await AssertProblem(await admin.Http.PostJson($"/api/members/{member}/anonymise", new { }), HttpStatusCode.BadRequest, Problem.ValidationCode, ("reason", "anonymise.reason_required"));
+        var done = await (await admin.Http.PostJson($"/api/members/{member}/anonymise", new { reason = "会员申请注销 #2026-118" })).ReadJson();
+        Assert.Equal("已注销会员", done.GetProperty("name").GetString());
+
+        var row = await app.WithDbAsync(db => db.Members.AsNoTracking().SingleAsync(m => m.Id == member));
+        Assert.Equal((null, null, (DateOnly?)null), (row.IdNumberCipher, row.IdNumberHash, row.Birthday));
+        Assert.NotEqual(phone, row.Mobile);
+        Assert.False(await app.WithDbAsync(db => db.MemberHealth.AnyAsync(h => h.MemberId == member)));
+        Assert.Equal(HttpStatusCode.NotFound, (await _a1.PostJson("/api/checkout/identify", new { phone })).StatusCode);
+
+        // The ledgers stay, so balances and reports are what they were.
+        Assert.Equal(entriesBefore, await app.WithDbAsync(db => db.PointsEntries.CountAsync(e => e.MemberId == member)));
+        Assert.Equal(before, await PointsTotalAsync());
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.Http.PostJson($"/api/members/{member}/anonymise", new { reason = "again" })).StatusCode);
+    }
+
     private async Task<long> EnrolAsync(bool withId)
     {
         if (withId)

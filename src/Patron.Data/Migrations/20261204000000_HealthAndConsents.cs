@@ -66,6 +66,7 @@ public sealed class HealthAndConsents : Migration
                 t.ForeignKey("FK_care_tasks_members_member_id", x => x.member_id, "members", "id", onDelete: ReferentialAction.Restrict);
             });
 
+        m.AddColumn<DateTime>("anonymised_at", "members", nullable: true);
         m.CreateIndex("IX_member_consents_member_id_kind_at", "member_consents", ["member_id", "kind", "at"]);
         m.CreateIndex("IX_care_tasks_store_id_done_at_due_on", "care_tasks", ["store_id", "done_at", "due_on"]);
         m.CreateIndex("IX_care_tasks_member_id", "care_tasks", "member_id");
@@ -73,6 +74,7 @@ public sealed class HealthAndConsents : Migration
 
     protected override void Down(MigrationBuilder m)
     {
+        m.DropColumn("anonymised_at", "members");
         m.DropTable("care_tasks");
         m.DropTable("member_consents");
         m.DropTable("member_health");

@@ -104,6 +104,29 @@ public sealed class Member
 
     public string MaskedIdNumber => Masking.IdNumberFromTail(IdNumberTail);
 
+    /// <summary>When the member's personal data was erased at their request; the ledgers stay, under the member id alone.</summary>
+    public DateTime? AnonymisedAt { get; private set; }
+
+    /// <summary>
+    /// Erases the person from the file at their request (PIPL): name, phone, ID number, birthday
+    /// and gender go; the id, the store, the dates and every ledger stay, so balances and reports
+    /// remain right and nothing points back to the person. The phone becomes a placeholder that
+    /// can never be a real number.
+    /// </summary>
+    public void Anonymise(DateTime atUtc)
+    {
+        Name = "已注销会员";
+        Mobile = "0" + Id.ToString("D10", System.Globalization.CultureInfo.InvariantCulture);
+        MobileTail = Mobile[^4..];
+        Gender = Gender.Unknown;
+        Birthday = null;
+        IdNumberHash = null;
+        IdNumberCipher = null;
+        IdNumberTail = null;
+        Status = MemberStatus.Inactive;
+        AnonymisedAt = atUtc;
+    }
+
     /// <summary>Leaves the active lists (a card lapsed long ago) or comes back (renewed); history is kept either way.</summary>
     public void SetActive(bool active) => Status = active ? MemberStatus.Active : MemberStatus.Inactive;
 

@@ -22,6 +22,8 @@ public sealed record HealthSummary(bool Consent, int Conditions, int Allergies, 
 
 public sealed record UnmaskRequest(string? Field, string? Reason);
 
+public sealed record AnonymiseRequest(string? Reason);
+
 /// <summary>One field of one member in clear text, for a role allowed to see it, with the reason on record.</summary>
 public sealed record UnmaskedView(long MemberId, string Field, string? Value, HealthProfile? Health);
 
@@ -36,7 +38,7 @@ public sealed record AllergyWarning(int Line, string Sku, IReadOnlyList<string> 
 /// </summary>
 public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, AuditLog audit, TimeProvider clock)
 {
-    public static readonly IReadOnlyList<string> Sources = ["store", "wechat", "online", "phone", "paper", "import"];
+    public static readonly IReadOnlyList<string> Sources = ["store", "wechat", "online", "phone", "paper", "import", "request"];
 
     public async Task<ConsentsView> ConsentsAsync(long memberId, CallerScope caller, CancellationToken ct)
     {
@@ -196,6 +198,45 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Aud
         }
 
         return warnings;
+    }
+
+    /// <summary>
+    /// Erases a member's personal data at their request, keeping the ledgers under the member id:
+    /// the profile, health file, follow-up notes and sub-card holders go; marketing and health
+    /// consents are recorded as withdrawn. Administrators only, with the reason audited.
+    /// </summary>
+    public async Task<MemberView> AnonymiseAsync(long memberId, string? reason, CallerScope caller, CancellationToken ct)
+    {
+        reason = reason?.Trim();
+        if (string.IsNullOrEmpty(reason) || reason.Length > 200)
+        {
+            throw Problem.Invalid("anonymise.reason_required", "Give the request's reference or reason (at most 200 characters).", "reason");
+        }
+
+        await EnsureVisibleAsync(memberId, caller, ct);
+        return await Transactions.RunAsync(db, async ct =>
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var member = await db.Members.FirstAsync(m => m.Id == memberId, ct);
+            if (member.AnonymisedAt is not null)
+            {
+                throw Problem.Conflict("anonymise.done", "This member's personal data was already erased.");
+            }
+
+            member.Anonymise(now);
+            await db.MemberHealth.Where(h => h.MemberId == memberId).ExecuteDeleteAsync(ct);
+            await db.Database.ExecuteSqlAsync($"UPDATE care_tasks SET cipher = NULL WHERE member_id = {memberId}", ct);
+            await db.Database.ExecuteSqlAsync($"UPDATE cards SET holder = NULL WHERE member_id = {memberId}", ct);
+            foreach (var kind in ConsentKinds.All)
+            {
+                db.MemberConsents.Add(new MemberConsent(memberId, kind, false, "request", now, caller.StaffId, null));
+            }
+
+            audit.Record(caller, "member.anonymised", member.EnrolStoreId, memberId, "member", memberId, new { reason });
+            await db.SaveChangesAsync(ct);
+            var store = await db.Stores.Where(s => s.Id == member.EnrolStoreId).Select(s => s.Name).FirstAsync(ct);
+            return MemberView.From(member, store);
+        }, ct);
     }
 
     private async Task<bool> HasHealthConsentAsync(long memberId, CancellationToken ct) =>

@@ -68,6 +68,14 @@ public static class MembersApi
             .WithDescription("consent.health_required (422); health.item_invalid, health.medicine_invalid (400).")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
 
+        g.MapPost("/{id:long}/anonymise", async (long id, AnonymiseRequest request, HealthFile health, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await health.AnonymiseAsync(id, request.Reason, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.StaffManage)
+            .WithName("AnonymiseMember")
+            .WithSummary("Erase a member's personal data at their request (PIPL), keeping ledgers and reports right under the member id; administrators only, with the reason audited.")
+            .WithDescription("anonymise.reason_required (400); anonymise.done (409).")
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
+
         g.MapPost("/{id:long}/unmask", async (long id, UnmaskRequest request, HealthFile health, HttpContext http, CancellationToken ct) =>
                 TypedResults.Ok(await health.UnmaskAsync(id, request, CallerScope.From(http.User), ct)))
             .RequireAuthorization(Permissions.PersonalDataUnmask)
