@@ -46,6 +46,10 @@ public abstract class MemberImportTests(PatronApp app)
         ("import.points_invalid", g => g.Line(points: "-5")),
         ("import.amount_invalid", g => g.Line(principal: "12.345")),
         ("import.points_expire_invalid", g => g.Line(expire: "2020-01-01")),
+        ("import.points_expire_invalid", g => g.Line(expire: "9999-12-31")),
+        ("import.amount_invalid", g => g.Line(principal: "1000000000000000000000000000")),
+        ("import.card_check_digit", g => g.Line(card: g.Card[..^1] + (char)('0' + ((g.Card[^1] - '0' + 1) % 10)))),
+        ("import.name_invalid", g => g.Line(name: "王\u0001五")),
     ];
 
     [Fact]
@@ -150,6 +154,19 @@ public abstract class MemberImportTests(PatronApp app)
         Assert.True(resumed.Resumed);
         Assert.Equal((600, 600), (resumed.Rows, resumed.Imported));
         Assert.Equal(before + 600, await app.WithDbAsync(db => db.Members.CountAsync()));
+    }
+
+    [Fact]
+    public async Task AQuoteNeverClosed_StopsTheImportWithAClearError_AndABlankLastLineIsNoRow()
+    {
+        await EnsureProgramAsync();
+        var phone = PatronApp.NewPhone();
+        var problem = await Assert.ThrowsAsync<Patron.Server.Infrastructure.Problems.ProblemException>(() =>
+            ImportAsync(Encoding.UTF8.GetBytes($"name,mobile\r\n\"张三,{phone}\r\n李四,{PatronApp.NewPhone()}\r\n"), checkOnly: true));
+        Assert.Equal("import.csv_malformed", problem.Errors[0].Code);
+
+        var report = await ImportAsync(Encoding.UTF8.GetBytes($"name,mobile\r\n张三,{phone}\r\n\r\n"));
+        Assert.Equal((1, 1, 0), (report.Rows, report.Imported, report.Rejected));
     }
 
     [Fact]

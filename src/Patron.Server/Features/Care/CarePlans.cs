@@ -33,12 +33,7 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
 {
     public async Task<IReadOnlyList<RefillStatus>> RefillsAsync(long memberId, CallerScope caller, CancellationToken ct)
     {
-        var member = await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == memberId, ct);
-        if (member is null || !caller.CanSeeProgram(member.ProgramId))
-        {
-            throw Problem.NotFound("member.not_found", "The member does not exist.");
-        }
-
+        var member = await CaringMemberAsync(memberId, caller, ct);
         var today = await TodayAsync(member.ProgramId, ct);
         var profiles = await ProfilesAsync([memberId], ct);
         return profiles.TryGetValue(memberId, out var profile) ? await StatusesAsync(memberId, profile, today, ct) : [];
@@ -124,6 +119,11 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
         }
 
         caller.EnsureCanActAs(task.StoreId);
+        if (!(await ProfilesAsync([task.MemberId], ct)).ContainsKey(task.MemberId))
+        {
+            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "consent.health_required", "The member has withdrawn consent to keep health data: no readings can be recorded.");
+        }
+
         var empty = readings == new CareReadings();
         try
         {
@@ -140,7 +140,7 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
 
     public async Task<IReadOnlyList<CareTaskView>> TasksOfAsync(long memberId, CallerScope caller, CancellationToken ct)
     {
-        var member = await VisibleMemberAsync(memberId, caller, ct);
+        var member = await CaringMemberAsync(memberId, caller, ct);
         var today = await TodayAsync(member.ProgramId, ct);
         var tasks = await db.CareTasks.AsNoTracking().Where(t => t.MemberId == memberId).OrderByDescending(t => t.DueOn).Take(100).ToListAsync(ct);
 
@@ -169,6 +169,15 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
 
     private CareTaskView View(CareTask t, DateOnly today) =>
         new(t.Id, t.MemberId, t.StoreId, t.Kind == CareTaskKind.Visit ? "visit" : "call", t.DueOn, t.IsOverdue(today), t.DoneAt, t.Outcome, t.Cipher is null ? null : protector.UnprotectReadings(t.Cipher));
+
+    /// <summary>A member whose health-derived data (medicines, follow-ups) the caller may see: staff of the member's store, or head office.</summary>
+    private async Task<Member> CaringMemberAsync(long memberId, CallerScope caller, CancellationToken ct)
+    {
+        var member = await VisibleMemberAsync(memberId, caller, ct);
+        return (caller.AllStores || caller.CanActAs(member.EnrolStoreId)) && caller.Role != PatronClaims.Roles.Marketing
+            ? member
+            : throw Problem.Forbidden("scope.store_forbidden", "Medicines and follow-ups are for the member's own store and head office.");
+    }
 
     private async Task<Member> VisibleMemberAsync(long memberId, CallerScope caller, CancellationToken ct)
     {

@@ -64,7 +64,8 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         var options = await coupons.OptionsAsync(rules, basket, pricing, localDate, store.Code, store.ProgramId, id, atUtc, ct);
         var stored = card is { Kind: CardKind.SubCard } ? null
             : new StoredValueBalance(account?.StoredPrincipal ?? 0, account?.StoredBonus ?? 0, (account?.StoredPrincipal ?? 0) + (account?.StoredBonus ?? 0), standing.Lapsed, standing.ValidUntil);
-        var allergies = await health.AllergiesAsync(id, Tags(r), ct);
+        // A sub-card's holder is somebody else: the principal's health file is not theirs.
+        var allergies = card is { Kind: CardKind.SubCard } ? [] : await health.AllergiesAsync(id, Tags(r), ct);
         return QuoteResult.From(quote, id, tier, balance, payWith, options) with
         {
             AllergyWarnings = allergies,
@@ -154,7 +155,7 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
                 }
 
                 var m = await ledger.OpenAsync(id, caller, atUtc, ct, localDate);
-                var allergies = await health.AllergiesAsync(id, Tags(r), ct);
+                var allergies = card is { Kind: CardKind.SubCard } ? [] : await health.AllergiesAsync(id, Tags(r), ct);
                 if (allergies.Count > 0 && !r.AllergiesAcknowledged)
                 {
                     throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "allergy.unacknowledged",

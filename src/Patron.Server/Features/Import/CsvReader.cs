@@ -11,38 +11,38 @@ public static class CsvReader
 {
     static CsvReader() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
-    /// <summary>The file's encoding: UTF-8 when it has the mark or its first 64 KiB decode as UTF-8, GB18030 otherwise.</summary>
+    /// <summary>The file's encoding: UTF-8 when it has the mark or the whole file decodes as UTF-8, GB18030 otherwise.</summary>
     public static Encoding Detect(Stream stream)
     {
         var start = stream.Position;
-        var buffer = new byte[64 * 1024];
-        var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-        stream.Position = start;
+        var buffer = new byte[1 << 20];
+        var read = stream.ReadAtLeast(buffer, 3, throwOnEndOfStream: false);
         if (read >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF)
         {
+            stream.Position = start;
             return new UTF8Encoding(true);
         }
 
-        // A multi-byte character cut at the end of the sample is not a decoding error.
-        var length = read;
-        while (length > 0 && length > read - 4 && (buffer[length - 1] & 0xC0) == 0x80)
-        {
-            length--;
-        }
-
-        if (length > 0 && buffer[length - 1] >= 0xC0)
-        {
-            length--;
-        }
-
+        var decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
+        var chars = new char[buffer.Length + 4];
         try
         {
-            new UTF8Encoding(false, throwOnInvalidBytes: true).GetCharCount(buffer, 0, length);
+            while (read > 0)
+            {
+                decoder.GetChars(buffer, 0, read, chars, 0, flush: false);
+                read = stream.Read(buffer, 0, buffer.Length);
+            }
+
+            decoder.GetChars(buffer, 0, 0, chars, 0, flush: true);
             return new UTF8Encoding(false);
         }
         catch (DecoderFallbackException)
         {
             return Encoding.GetEncoding("GB18030");
+        }
+        finally
+        {
+            stream.Position = start;
         }
     }
 
@@ -116,6 +116,11 @@ public static class CsvReader
                     atFieldStart = false;
                     break;
             }
+        }
+
+        if (quoted)
+        {
+            throw new FormatException($"A quoted field opened on line {recordLine} is never closed.");
         }
 
         if (any)

@@ -94,7 +94,8 @@ public static class ImportCommand
         }
         catch (Infrastructure.Problems.ProblemException e)
         {
-            await error.WriteLineAsync($"import: {e.Code}: {e.Message}");
+            var details = e.Errors.Count > 0 ? string.Join("; ", e.Errors.Select(x => $"{x.Code}: {x.Message}")) : $"{e.Code}: {e.Message}";
+            await error.WriteLineAsync("import: " + details);
             return 2;
         }
     }

@@ -40,6 +40,20 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
     public async Task<ImportReport> RunAsync(Stream file, string fileName, long programId, string? defaultStore, bool checkOnly, CallerScope? caller,
         Action<ImportProgress>? progress, CancellationToken ct, int chunkSize = DefaultChunk)
     {
+        try
+        {
+            return await RunCoreAsync(file, fileName, programId, defaultStore, checkOnly, caller, progress, ct, chunkSize);
+        }
+        catch (FormatException e)
+        {
+            // The file itself is broken (an unclosed quote): nothing after that point can be read.
+            throw Problem.Invalid("import.csv_malformed", e.Message + " Rows before it that were committed stay; fix the file and run it again.", "file");
+        }
+    }
+
+    private async Task<ImportReport> RunCoreAsync(Stream file, string fileName, long programId, string? defaultStore, bool checkOnly, CallerScope? caller,
+        Action<ImportProgress>? progress, CancellationToken ct, int chunkSize)
+    {
         var started = Stopwatch.StartNew();
         var now = clock.GetUtcNow().UtcDateTime;
         var program = await db.Programs.AsNoTracking().FirstOrDefaultAsync(p => p.Id == programId, ct)
@@ -95,8 +109,9 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
             while (records.MoveNext())
             {
                 if (columns.CardNumber(records.Current.Fields) is { } card && card.StartsWith(program.CardPrefix, StringComparison.Ordinal)
-                    && card.Length == program.CardPrefix.Length + CardNumber.SequenceDigits + 1
-                    && long.TryParse(card.AsSpan(program.CardPrefix.Length, CardNumber.SequenceDigits), out var sequence))
+                    && card.Length == program.CardPrefix.Length + CardNumber.SequenceDigits + 1 && card.All(char.IsAsciiDigit)
+                    && CardNumber.LuhnDigit(card.AsSpan(0, card.Length - 1)) == card[^1]
+                    && long.TryParse(card.AsSpan(program.CardPrefix.Length, CardNumber.SequenceDigits), out var sequence) && sequence <= MemberRows.MaxImportedSequence)
                 {
                     maxSequence = Math.Max(maxSequence, sequence);
                 }
@@ -210,6 +225,11 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
             while (records.MoveNext())
             {
                 ct.ThrowIfCancellationRequested();
+                if (records.Current.Fields is [""])
+                {
+                    continue; // a blank line
+                }
+
                 row++;
                 if (row - 1 <= done)
                 {

@@ -54,6 +54,9 @@ public sealed class MemberRows
     private static readonly Dictionary<string, int> Position = Columns.Select((c, i) => (c.Column, i)).ToDictionary(x => x.Column, x => x.i);
 
     public const long MaxPoints = 100_000_000;
+
+    /// <summary>Imported card numbers stay below this sequence, so the program can always number new cards.</summary>
+    public const long MaxImportedSequence = 98_999_999;
     public const long MaxStoredValue = 10_000_000_00;
 
     private readonly int[] _index;
@@ -122,8 +125,20 @@ public sealed class MemberRows
         return i < 0 || i >= fields.Count ? null : fields[i].Trim() is { Length: > 0 } v ? v : null;
     }
 
-    /// <summary>The row as a member, or the reasons it cannot be one.</summary>
+    /// <summary>The row as a member, or the reasons it cannot be one; a value no check foresaw refuses the row, never the file.</summary>
     public (MemberRow? Member, List<RowError> Errors) Check(int row, IReadOnlyList<string> fields, Context ctx)
+    {
+        try
+        {
+            return CheckRow(row, fields, ctx);
+        }
+        catch (Exception e) when (e is ArgumentException or OverflowException or FormatException)
+        {
+            return (null, [new RowError(row, null, "import.row_invalid", "The row has a value that cannot be read: " + e.GetType().Name + ".")]);
+        }
+    }
+
+    private (MemberRow? Member, List<RowError> Errors) CheckRow(int row, IReadOnlyList<string> fields, Context ctx)
     {
         var errors = new List<RowError>();
         if (fields.Count != _fields)
@@ -144,6 +159,10 @@ public sealed class MemberRows
         if (name is null)
         {
             Fail("name", "import.name_required", "The name is empty.");
+        }
+        else if (name.Any(char.IsControl))
+        {
+            Fail("name", "import.name_invalid", "The name has control characters.");
         }
         else if (name.Length > Member.NameMaxLength)
         {
@@ -219,6 +238,14 @@ public sealed class MemberRows
             {
                 Fail("card_number", "import.card_prefix", $"Cards of this program start with {ctx.CardPrefix}.");
             }
+            else if (Domain.Cards.CardNumber.LuhnDigit(number.AsSpan(0, number.Length - 1)) != number[^1])
+            {
+                Fail("card_number", "import.card_check_digit", "The card number's last (check) digit is wrong.");
+            }
+            else if (long.Parse(number.AsSpan(ctx.CardPrefix.Length, Domain.Cards.CardNumber.SequenceDigits), CultureInfo.InvariantCulture) > MaxImportedSequence)
+            {
+                Fail("card_number", "import.card_sequence_reserved", "Card numbers this high are kept for the cards Patron issues.");
+            }
             else
             {
                 card = number;
@@ -272,7 +299,7 @@ public sealed class MemberRows
         DateTime? expires = null;
         if (Get("points_expire") is { } pe)
         {
-            if (TryDate(pe, out var d) && d > DateOnly.FromDateTime(ctx.NowUtc))
+            if (TryDate(pe, out var d) && d > DateOnly.FromDateTime(ctx.NowUtc) && d.Year < 9999)
             {
                 expires = TimeZoneInfo.ConvertTimeToUtc(d.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified), ctx.Zone);
             }
@@ -301,7 +328,7 @@ public sealed class MemberRows
             return 0;
         }
 
-        if (decimal.TryParse(yuan, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var v) && decimal.Round(v, 2) == v && v * 100 <= MaxStoredValue)
+        if (decimal.TryParse(yuan, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var v) && v <= MaxStoredValue / 100m && decimal.Round(v, 2) == v)
         {
             return (long)(v * 100);
         }
@@ -324,7 +351,8 @@ public sealed class MemberRows
             return true;
         }
 
-        if (DateTime.TryParseExact(s, ["yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy/M/d H:mm", "yyyy/M/d H:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        if (DateTime.TryParseExact(s, ["yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy/M/d H:mm", "yyyy/M/d H:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)
+            && !zone.IsInvalidTime(local))
         {
             utc = TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), zone);
             return true;

@@ -73,12 +73,14 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Aud
 
         await Transactions.RunAsync(db, async ct =>
         {
+            await LockAsync(memberId, ct);
             var now = clock.GetUtcNow().UtcDateTime;
             db.MemberConsents.Add(new MemberConsent(memberId, kind, r.Granted, source, now, caller.StaffId, storeId));
             if (kind == ConsentKinds.Health && !r.Granted)
             {
-                // Withdrawn: the health data goes at once (the consent history stays).
+                // Withdrawn: the health data goes at once, follow-up readings and notes too (the consent history stays).
                 await db.MemberHealth.Where(h => h.MemberId == memberId).ExecuteDeleteAsync(ct);
+                await db.Database.ExecuteSqlAsync($"UPDATE care_tasks SET cipher = NULL WHERE member_id = {memberId}", ct);
             }
 
             audit.Record(caller, "consent.changed", storeId, memberId, "member", memberId, new { kind, granted = r.Granted, source });
@@ -113,6 +115,7 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Aud
 
         await Transactions.RunAsync(db, async ct =>
         {
+            await LockAsync(memberId, ct);
             if (!await HasHealthConsentAsync(memberId, ct))
             {
                 throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "consent.health_required", "Record the member's consent to keep health data first.");
@@ -216,6 +219,7 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Aud
         await EnsureVisibleAsync(memberId, caller, ct);
         return await Transactions.RunAsync(db, async ct =>
         {
+            await LockAsync(memberId, ct);
             var now = clock.GetUtcNow().UtcDateTime;
             var member = await db.Members.FirstAsync(m => m.Id == memberId, ct);
             if (member.AnonymisedAt is not null)
@@ -226,7 +230,7 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Aud
             member.Anonymise(now);
             await db.MemberHealth.Where(h => h.MemberId == memberId).ExecuteDeleteAsync(ct);
             await db.Database.ExecuteSqlAsync($"UPDATE care_tasks SET cipher = NULL WHERE member_id = {memberId}", ct);
-            await db.Database.ExecuteSqlAsync($"UPDATE cards SET holder = NULL WHERE member_id = {memberId}", ct);
+            await db.Database.ExecuteSqlAsync($"UPDATE cards SET holder = NULL, status = {(int)Domain.Cards.CardStatus.Inactive}, status_at = {now} WHERE member_id = {memberId}", ct);
             foreach (var kind in ConsentKinds.All)
             {
                 db.MemberConsents.Add(new MemberConsent(memberId, kind, false, "request", now, caller.StaffId, null));
@@ -238,6 +242,10 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Aud
             return MemberView.From(member, store);
         }, ct);
     }
+
+    /// <summary>Consent, health file and erasure of one member take the member's row lock: none runs half-way through another.</summary>
+    private async Task LockAsync(long memberId, CancellationToken ct) =>
+        await db.Database.ExecuteSqlAsync($"UPDATE members SET status = status WHERE id = {memberId}", ct);
 
     private async Task<bool> HasHealthConsentAsync(long memberId, CancellationToken ct) =>
         await db.MemberConsents.Where(c => c.MemberId == memberId && c.Kind == ConsentKinds.Health).OrderByDescending(c => c.At).ThenByDescending(c => c.Id)

@@ -47,7 +47,7 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
             query = query.Where(m => m.EnrolledAt >= f);
         }
 
-        if (r.To is { } to)
+        if (r.To is { } to && to < DateOnly.MaxValue)
         {
             var t = TimeZoneInfo.ConvertTimeToUtc(to.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified), zone);
             query = query.Where(m => m.EnrolledAt < t);
@@ -77,9 +77,11 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
                        Card = db.Cards.Where(c => c.MemberId == m.Id && c.Kind != Domain.Cards.CardKind.SubCard).OrderByDescending(c => c.Id).Select(c => c.Number).FirstOrDefault(),
                    };
 
+        // Recorded before the first row leaves: an export cut off half-way is on record too.
+        audit.Record(caller, unmasked ? "members.exported_unmasked" : "members.exported", r.StoreId, null, null, null, new { r.StoreId, r.From, r.To, reason = unmasked ? r.Reason : null });
+        await db.SaveChangesAsync(ct);
         await using var writer = new StreamWriter(output, new UTF8Encoding(true), 1 << 16, leaveOpen: true);
         await writer.WriteAsync("id,name,mobile,id_number,gender,birthday,card_number,store,enrolled_at,channel,tier,points,stored_principal,stored_bonus\r\n");
-        var count = 0;
         await foreach (var m in rows.Take(MaxRows).AsAsyncEnumerable().WithCancellation(ct))
         {
             var mobile = unmasked ? m.Mobile : Masking.Phone(m.Mobile);
@@ -87,12 +89,9 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
             await writer.WriteAsync(string.Join(',', m.Id.ToString(CultureInfo.InvariantCulture), Csv(m.Name), mobile, id, m.Gender.ToString().ToLowerInvariant(),
                 m.Birthday?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "", m.Card ?? "", Csv(m.StoreCode), m.EnrolledAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
                 m.Channel, m.Tier ?? "", m.Points.ToString(CultureInfo.InvariantCulture), Yuan(m.Principal), Yuan(m.Bonus)) + "\r\n");
-            count++;
         }
 
         await writer.FlushAsync(ct);
-        audit.Record(caller, unmasked ? "members.exported_unmasked" : "members.exported", r.StoreId, null, null, null, new { r.StoreId, r.From, r.To, rows = count, reason = unmasked ? r.Reason : null });
-        await db.SaveChangesAsync(CancellationToken.None);
     }
 
     private static string Yuan(long fen) => (fen / 100m).ToString("0.00", CultureInfo.InvariantCulture);
