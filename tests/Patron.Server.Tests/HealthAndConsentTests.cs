@@ -251,6 +251,29 @@ public abstract class HealthAndConsentTests(PatronApp app)
         Assert.Equal(HttpStatusCode.Conflict, (await admin.Http.PostJson($"/api/members/{member}/anonymise", new { reason = "again" })).StatusCode);
     }
 
+    [Fact]
+    public async Task Duplicates_SameNameAndBirthday_AreListedTogether_Masked_AndOnlyInTheCallersStores()
+    {
+        await EnsureProgramAsync();
+        var name = "重名" + Guid.NewGuid().ToString("N")[..6];
+        var first = (await (await _a1.PostJson("/api/members", new { name, mobile = PatronApp.NewPhone(), birthday = "1975-05-05" })).ReadJson()).GetProperty("id").GetInt64();
+        using var a2 = app.TerminalClient(app.Org.TerminalA2);
+        var second = (await (await a2.PostJson("/api/members", new { name, mobile = PatronApp.NewPhone(), birthday = "1975-05-05" })).ReadJson()).GetProperty("id").GetInt64();
+        await _a1.PostJson("/api/members", new { name, mobile = PatronApp.NewPhone(), birthday = "1976-06-06" }); // same name, another person
+
+        var manager = await app.SignInAsync("manager-a");
+        var groups = (await (await manager.Http.Get($"/api/members/duplicates?programId={app.Org.ProgramA}")).ReadJson()).EnumerateArray()
+            .Where(g => g.GetProperty("members")[0].GetProperty("name").GetString() == name).ToList();
+        var group = Assert.Single(groups);
+        Assert.Equal([first, second], group.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("id").GetInt64()));
+        Assert.All(group.GetProperty("members").EnumerateArray(), m => Assert.Contains("****", m.GetProperty("mobile").GetString()));
+
+        // A cashier of A1 sees only A1's members: one of the two is no group.
+        var cashier = await app.SignInAsync("cashier-a1");
+        Assert.DoesNotContain((await (await cashier.Http.Get($"/api/members/duplicates?programId={app.Org.ProgramA}")).ReadJson()).EnumerateArray(),
+            g => g.GetProperty("members")[0].GetProperty("name").GetString() == name);
+    }
+
     private async Task<long> EnrolAsync(bool withId)
     {
         if (withId)

@@ -40,6 +40,13 @@ public static class MembersApi
             .WithSummary("One member of the caller's stores (masked).")
             .ProducesProblem(404);
 
+        g.MapGet("/duplicates", async (long programId, Duplicates duplicates, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await duplicates.FindAsync(programId, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.Console)
+            .WithName("FindDuplicateMembers")
+            .WithSummary("Members of the program (in the caller's stores) who look like one person: the same name and birthday. Phones masked.")
+            .ProducesProblem(404);
+
         g.MapGet("/{id:long}/consents", async (long id, HealthFile health, HttpContext http, CancellationToken ct) =>
                 TypedResults.Ok(await health.ConsentsAsync(id, CallerScope.From(http.User), ct)))
             .WithName("GetConsents")

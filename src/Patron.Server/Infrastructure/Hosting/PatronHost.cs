@@ -123,6 +123,7 @@ public static class PatronHost
         services.AddScoped<Features.Members.HealthFile>();
         services.AddScoped<Features.Care.CarePlans>();
         services.AddScoped<Features.Members.MemberExport>();
+        services.AddScoped<Features.Members.Duplicates>();
         services.AddHostedService<JobRunner>();
     }
 
