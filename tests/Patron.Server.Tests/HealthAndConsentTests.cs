@@ -144,6 +144,14 @@ public abstract class HealthAndConsentTests(PatronApp app)
         Assert.Equal(("2026-06-01", "2026-07-31", "2026-07-28", false),
             (refill.GetProperty("lastBought").GetString(), refill.GetProperty("runsOutOn").GetString(), refill.GetProperty("remindOn").GetString(), refill.GetProperty("overdue").GetBoolean()));
 
+        // Medicines are for the member's own store and head office: not another store's counter, not marketing.
+        using (var a2 = app.TerminalClient(app.Org.TerminalA2))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await a2.Get($"/api/members/{member}/refills")).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await (await app.SignInAsync("marketing")).Http.Get($"/api/members/{member}/refills")).StatusCode);
+
         async Task<List<System.Text.Json.JsonElement>> DueAsync(int days) =>
             [.. (await (await _a1.Get($"/api/care/refills?storeId={app.Org.StoreA1}&days={days}")).ReadJson()).EnumerateArray().Where(d => d.GetProperty("memberId").GetInt64() == member)];
         Assert.Empty(await DueAsync(7));
@@ -218,6 +226,9 @@ public abstract class HealthAndConsentTests(PatronApp app)
         Assert.Contains(phone, clear);
         var entry = await app.WithDbAsync(db => db.AuditLog.AsNoTracking().Where(a => a.Action == "members.exported_unmasked").OrderByDescending(a => a.Id).FirstAsync());
         Assert.Contains("会员回访名单", entry.Detail);
+
+        // An open-ended period is no error.
+        Assert.Equal(HttpStatusCode.OK, (await manager.Http.Get("/api/members/export.csv?from=2000-01-01&to=9999-12-31")).StatusCode);
     }
 
     [Fact]
@@ -233,6 +244,7 @@ public abstract class HealthAndConsentTests(PatronApp app)
         async Task<string> PointsTotalAsync() => (await (await admin.Http.Get("/api/finance/liability")).ReadJson()).GetProperty("totals").GetRawText();
         var (before, entriesBefore) = (await PointsTotalAsync(), await app.WithDbAsync(db => db.PointsEntries.CountAsync(e => e.MemberId == member)));
 
+        var card = await app.WithDbAsync(db => db.Cards.Where(c => c.MemberId == member).Select(c => c.Number).FirstAsync());
         var manager = await app.SignInAsync("manager-a");
         Assert.Equal(HttpStatusCode.Forbidden, (await manager.Http.PostJson($"/api/members/{member}/anonymise", new { reason = "x" })).StatusCode);
         await AssertProblem(await admin.Http.PostJson($"/api/members/{member}/anonymise", new { }), HttpStatusCode.BadRequest, Problem.ValidationCode, ("reason", "anonymise.reason_required"));
@@ -244,6 +256,9 @@ public abstract class HealthAndConsentTests(PatronApp app)
         Assert.NotEqual(phone, row.Mobile);
         Assert.False(await app.WithDbAsync(db => db.MemberHealth.AnyAsync(h => h.MemberId == member)));
         Assert.Equal(HttpStatusCode.NotFound, (await _a1.PostJson("/api/checkout/identify", new { phone })).StatusCode);
+        var byCard = await (await _a1.PostJson("/api/checkout/identify", new { cardNumber = card })).ReadJson();
+        Assert.False(byCard.GetProperty("card").GetProperty("usable").GetBoolean()); // the card buys nothing any more
+        Assert.Equal("已注销会员", byCard.GetProperty("member").GetProperty("name").GetString());
 
         // The ledgers stay, so balances and reports are what they were.
         Assert.Equal(entriesBefore, await app.WithDbAsync(db => db.PointsEntries.CountAsync(e => e.MemberId == member)));

@@ -378,7 +378,7 @@ public sealed class CardOperations(PatronDb db, ProgramRules programs, CardNumbe
     private static string? Note(string? note) => string.IsNullOrWhiteSpace(note) ? null : note.Trim()[..Math.Min(note.Trim().Length, CardEvent.NoteMaxLength)];
 
     /// <summary>A card number in logs and audit details: the last four digits only.</summary>
-    internal static string Mask(string number) => "****" + number[^Math.Min(4, number.Length)..];
+    internal static string Mask(string number) => Masking.Tail(number);
 
     private static string Masked(Card card) => Mask(card.Number);
 }

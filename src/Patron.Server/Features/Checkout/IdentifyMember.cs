@@ -84,7 +84,7 @@ public sealed class IdentifyMember(PatronDb db, FindMembers find, MemberQrTokens
             warnings.Add("card.lapsed");
         }
 
-        if ((await health.SummaryAsync(memberId, caller, ct)).Allergies > 0)
+        if (await health.AllergiesOnFileAsync(memberId, ct))
         {
             // That there are allergies on file, not which: the quote names the lines they hit.
             warnings.Add("allergies_on_file");

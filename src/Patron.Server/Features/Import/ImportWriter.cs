@@ -229,15 +229,27 @@ internal sealed class ImportWriter(PatronDb db, Domain.Programs.ProgramDefinitio
             return [];
         }
 
-#pragma warning disable EF1003 // the table name is one of the writer's own constants
         if (source.Database.IsNpgsql())
         {
-            var list = await source.Database.SqlQueryRaw<long>("SELECT nextval(pg_get_serial_sequence('" + table + "', 'id')) AS \"Value\" FROM generate_series(1, {0})", count).ToListAsync(ct);
-            return [.. list];
+            // One literal query per table (the table name is never a parameter, and never concatenated).
+            FormattableString sql = table switch
+            {
+                "members" => $"SELECT nextval(pg_get_serial_sequence('members', 'id')) AS \"Value\" FROM generate_series(1, {count})",
+                "points_lots" => $"SELECT nextval(pg_get_serial_sequence('points_lots', 'id')) AS \"Value\" FROM generate_series(1, {count})",
+                "stored_value_lots" => $"SELECT nextval(pg_get_serial_sequence('stored_value_lots', 'id')) AS \"Value\" FROM generate_series(1, {count})",
+                _ => throw new ArgumentOutOfRangeException(nameof(table)),
+            };
+            return [.. await source.Database.SqlQuery<long>(sql).ToListAsync(ct)];
         }
 
-        var max = Math.Max(_lastId.GetValueOrDefault(table), await source.Database.SqlQueryRaw<long>("SELECT COALESCE(MAX(id), 0) AS \"Value\" FROM " + table).SingleAsync(ct));
-#pragma warning restore EF1003
+        FormattableString maxSql = table switch
+        {
+            "members" => $"SELECT COALESCE(MAX(id), 0) AS \"Value\" FROM members",
+            "points_lots" => $"SELECT COALESCE(MAX(id), 0) AS \"Value\" FROM points_lots",
+            "stored_value_lots" => $"SELECT COALESCE(MAX(id), 0) AS \"Value\" FROM stored_value_lots",
+            _ => throw new ArgumentOutOfRangeException(nameof(table)),
+        };
+        var max = Math.Max(_lastId.GetValueOrDefault(table), await source.Database.SqlQuery<long>(maxSql).SingleAsync(ct));
         _lastId[table] = max + count;
         return [.. Enumerable.Range(1, count).Select(i => max + i)];
     }

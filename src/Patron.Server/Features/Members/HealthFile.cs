@@ -176,6 +176,15 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Aud
         return view;
     }
 
+    /// <summary>
+    /// Whether allergies are on file (with consent), for identify: one primary-key lookup for the
+    /// many members without a health file, the consent and the decryption only for those with one.
+    /// </summary>
+    public async Task<bool> AllergiesOnFileAsync(long memberId, CancellationToken ct) =>
+        await db.MemberHealth.AsNoTracking().FirstOrDefaultAsync(h => h.MemberId == memberId, ct) is { } row
+        && await HasHealthConsentAsync(memberId, ct)
+        && protector.UnprotectHealth(row.Cipher).Allergies.Count > 0;
+
     /// <summary>The member's allergies each basket line's tags hit; empty without health consent or allergies on file.</summary>
     public async Task<List<AllergyWarning>> AllergiesAsync(long memberId, IReadOnlyList<(string Sku, IReadOnlyList<string>? Tags)> lines, CancellationToken ct)
     {

@@ -39,8 +39,9 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
             query = query.Where(m => m.EnrolStoreId == store);
         }
 
-        // Enrolment days are the chain's local days (China Standard Time unless stores say otherwise).
-        var zone = Programs.ProgramRules.Zone(Domain.Organisation.Store.DefaultTimeZone);
+        // Enrolment days are the store's local days (the default zone when no store is named).
+        var storeZone = r.StoreId is { } named ? await db.Stores.Where(x => x.Id == named).Select(x => x.TimeZone).FirstOrDefaultAsync(ct) : null;
+        var zone = Programs.ProgramRules.Zone(storeZone ?? Domain.Organisation.Store.DefaultTimeZone);
         if (r.From is { } from)
         {
             var f = TimeZoneInfo.ConvertTimeToUtc(from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified), zone);
