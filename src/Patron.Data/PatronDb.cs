@@ -73,6 +73,10 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
 
     public DbSet<MemberConsent> MemberConsents => Set<MemberConsent>();
 
+    public DbSet<MemberProfile> MemberProfiles => Set<MemberProfile>();
+
+    public DbSet<MemberPurchaser> MemberPurchasers => Set<MemberPurchaser>();
+
     public DbSet<Patron.Domain.Care.CareTask> CareTasks => Set<Patron.Domain.Care.CareTask>();
 
     public DbSet<ImportError> ImportErrors => Set<ImportError>();

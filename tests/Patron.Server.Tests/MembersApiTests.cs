@@ -206,7 +206,7 @@ public abstract class MembersApiTests(PatronApp app)
         return [.. (await response.ReadJson()).EnumerateArray()];
     }
 
-    internal static async Task AssertProblem(HttpResponseMessage response, HttpStatusCode status, string code, (string Field, string Code)? fieldError = null)
+    internal static async Task AssertProblem(HttpResponseMessage response, HttpStatusCode status, string code, params (string Field, string Code)[] fieldErrors)
     {
         var text = await response.ReadText();
         Assert.True(status == response.StatusCode, $"Expected {(int)status}, got {(int)response.StatusCode}: {text}");
@@ -214,7 +214,7 @@ public abstract class MembersApiTests(PatronApp app)
         var body = JsonDocument.Parse(text).RootElement;
         Assert.Equal(code, body.GetProperty("code").GetString());
         Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("title").GetString()));
-        if (fieldError is { } fe)
+        foreach (var fe in fieldErrors)
         {
             var errors = body.GetProperty("errors").GetProperty(fe.Field);
             Assert.Contains(errors.EnumerateArray(), e => e.GetProperty("code").GetString() == fe.Code);

@@ -101,3 +101,40 @@ internal sealed class CareTaskConfiguration : IEntityTypeConfiguration<Patron.Do
         b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
     }
 }
+
+internal sealed class MemberProfileConfiguration : IEntityTypeConfiguration<MemberProfile>
+{
+    public void Configure(EntityTypeBuilder<MemberProfile> b)
+    {
+        b.ToTable("member_profiles");
+        b.HasKey(x => x.MemberId);
+        b.Property(x => x.Phone2).HasMaxLength(11);
+        b.Property(x => x.District).HasMaxLength(MemberProfile.AreaMaxLength);
+        b.Property(x => x.Community).HasMaxLength(MemberProfile.AreaMaxLength);
+        b.Property(x => x.AddressCipher).HasMaxLength(2000);
+        b.Property(x => x.WeChat).HasMaxLength(MemberProfile.WeChatMaxLength);
+        b.Property(x => x.Email).HasMaxLength(MemberProfile.EmailMaxLength);
+        b.Property(x => x.InsuranceType).HasMaxLength(20);
+        b.Property(x => x.Interests).HasMaxLength(MemberProfile.ListMaxLength);
+        b.Property(x => x.Tags).HasMaxLength(MemberProfile.ListMaxLength);
+        b.Property(x => x.Notes).HasMaxLength(MemberProfile.NotesMaxLength);
+        b.Ignore(x => x.InterestList);
+        b.Ignore(x => x.TagList);
+        b.HasIndex(x => x.Phone2);
+        b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class MemberPurchaserConfiguration : IEntityTypeConfiguration<MemberPurchaser>
+{
+    public void Configure(EntityTypeBuilder<MemberPurchaser> b)
+    {
+        b.ToTable("member_purchasers");
+        b.Property(x => x.Name).HasMaxLength(Member.NameMaxLength);
+        b.Property(x => x.Mobile).HasMaxLength(11);
+        b.Property(x => x.Role).HasMaxLength(50);
+        b.HasIndex(x => x.Mobile);
+        b.HasIndex(x => x.MemberId);
+        b.HasOne<Member>().WithMany().HasForeignKey(x => x.MemberId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

@@ -18,4 +18,15 @@ public static class Masking
     /// <summary>A card number or coupon code shown by its last four characters: ****1234.</summary>
     public static string Tail(string value) =>
         value.Length <= 4 ? new string('*', value.Length) : "****" + value[^4..];
+
+    /// <summary>zhang.san@qq.com → z***@qq.com.</summary>
+    public static string Email(string email)
+    {
+        var at = email.IndexOf('@', StringComparison.Ordinal);
+        return at <= 0 ? "***" : email[0] + "***" + email[at..];
+    }
+
+    /// <summary>A WeChat ID or street address shown by its first two characters: 北京****.</summary>
+    public static string Lead(string value) =>
+        value.Length <= 2 ? new string('*', value.Length) : value[..2] + "****";
 }

@@ -127,6 +127,22 @@ public sealed class Member
         AnonymisedAt = atUtc;
     }
 
+    /// <summary>Corrects the person's core data (a new phone, a misspelt name); an ID number once given is replaced only by another.</summary>
+    public void Correct(string name, string mobile, Gender gender, DateOnly? birthday, ProtectedIdNumber? idNumber)
+    {
+        Name = name;
+        Mobile = mobile;
+        MobileTail = mobile[^4..];
+        Gender = gender;
+        Birthday = birthday;
+        if (idNumber is not null)
+        {
+            IdNumberHash = idNumber.Hash;
+            IdNumberCipher = idNumber.Cipher;
+            IdNumberTail = idNumber.Tail;
+        }
+    }
+
     /// <summary>Leaves the active lists (a card lapsed long ago) or comes back (renewed); history is kept either way.</summary>
     public void SetActive(bool active) => Status = active ? MemberStatus.Active : MemberStatus.Inactive;
 

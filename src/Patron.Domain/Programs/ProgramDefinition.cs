@@ -58,6 +58,9 @@ public sealed record ProgramDefinition
 
     public StoredValuePolicy StoredValue { get; init; } = new();
 
+    /// <summary>Interests offered on the member file and the completeness score that counts as complete.</summary>
+    public ProfilePolicy Profile { get; init; } = new();
+
     /// <summary>What one point is worth in fen when it is spent (liability reports; 3 when 100 points buy ¥3). 0 when not stated.</summary>
     public decimal PointCashValue { get; init; }
 

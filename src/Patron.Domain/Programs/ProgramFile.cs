@@ -176,6 +176,7 @@ public static class ProgramFile
 
         ValidateRewards(p, codes, Fail);
         ValidateCards(p, codes, Fail);
+        ValidateProfile(p.Profile, Fail);
 
         return errors;
     }
@@ -480,6 +481,34 @@ public static class ProgramFile
         if (v.ValidDays is < 1)
         {
             fail($"{at}.validDays", "must be at least 1 when given.");
+        }
+    }
+
+    private static void ValidateProfile(ProfilePolicy profile, Action<string, string> fail)
+    {
+        if (profile.CompleteAt is < 1 or > 100)
+        {
+            fail("profile.completeAt", "must be between 1 and 100.");
+        }
+
+        if (profile.Interests.Count > ProfilePolicy.MaxInterests)
+        {
+            fail("profile.interests", $"at most {ProfilePolicy.MaxInterests} interests.");
+        }
+
+        var seen = new HashSet<string>();
+        for (var i = 0; i < profile.Interests.Count; i++)
+        {
+            var x = profile.Interests[i];
+            if (string.IsNullOrWhiteSpace(x.Code) || x.Code.Length > 32 || x.Code.Contains('|') || !seen.Add(x.Code))
+            {
+                fail($"profile.interests[{i}].code", "a unique code of 1–32 characters without '|' is required.");
+            }
+
+            if (string.IsNullOrWhiteSpace(x.Name) || x.Name.Length > 20)
+            {
+                fail($"profile.interests[{i}].name", "1–20 characters are required.");
+            }
         }
     }
 

@@ -14,6 +14,34 @@ public sealed record EnrolmentPolicy
     public bool QualifyingPurchaseEarns { get; init; } = true;
 }
 
+/// <summary>A health topic a member may say they care about (减重, 控糖, 母婴 …), offered on the profile and used by segments.</summary>
+public sealed record InterestDefinition(string Code, string Name);
+
+/// <summary>The member file's configurable parts: the interests offered and the score at which a file counts as complete.</summary>
+public sealed record ProfilePolicy
+{
+    public const int MaxInterests = 50;
+
+    public static readonly IReadOnlyList<InterestDefinition> DefaultInterests =
+    [
+        new("weight_loss", "体重管理"),
+        new("diabetes", "血糖管理"),
+        new("blood_pressure", "血压管理"),
+        new("heart", "心脑血管"),
+        new("baby_care", "母婴"),
+        new("elderly_care", "老年保健"),
+        new("nutrition", "营养保健"),
+        new("skin_care", "皮肤护理"),
+        new("sleep", "睡眠"),
+        new("tcm", "中医养生"),
+    ];
+
+    public IReadOnlyList<InterestDefinition> Interests { get; init; } = DefaultInterests;
+
+    /// <summary>The completeness score (0–100) from which a member's file counts as complete in staff reports.</summary>
+    public int CompleteAt { get; init; } = 80;
+}
+
 /// <summary>What may be returned and until when, in the store's local time.</summary>
 public sealed record ReturnPolicy
 {

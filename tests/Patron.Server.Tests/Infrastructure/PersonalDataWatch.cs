@@ -76,7 +76,9 @@ public sealed partial class PersonalDataWatch
         return null;
     }
 
-    public static bool IsUnmask(PathString path) => path.Value is { } p && p.StartsWith("/api/members/", StringComparison.Ordinal) && p.EndsWith("/unmask", StringComparison.Ordinal);
+    /// <summary>The unmask endpoint of the API and its page in the console: the only places a clear value may be shown.</summary>
+    public static bool IsUnmask(PathString path) =>
+        path.Value is { } p && (p.StartsWith("/api/members/", StringComparison.Ordinal) || p.StartsWith("/members/", StringComparison.Ordinal)) && p.EndsWith("/unmask", StringComparison.Ordinal);
 
     public IStartupFilter StartupFilter() => new Filter(this);
 

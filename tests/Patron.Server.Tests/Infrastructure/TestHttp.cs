@@ -17,6 +17,8 @@ public static class TestHttp
 
     public static Task<HttpResponseMessage> Get(this HttpClient client, string url) => client.GetAsync(url, Ct);
 
+    public static Task<HttpResponseMessage> Delete(this HttpClient client, string url) => client.DeleteAsync(url, Ct);
+
     public static Task<HttpResponseMessage> SendRequest(this HttpClient client, HttpRequestMessage request) => client.SendAsync(request, Ct);
 
     public static async Task<JsonElement> ReadJson(this HttpResponseMessage response) =>

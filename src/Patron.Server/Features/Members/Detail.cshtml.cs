@@ -15,6 +15,7 @@ namespace Patron.Server.Features.Members;
 /// </summary>
 public sealed class DetailModel(
     FindMembers find,
+    MemberProfiles profiles,
     PointsQueries points,
     AdjustPoints adjust,
     Cards.CardOperations cards,
@@ -69,6 +70,10 @@ public sealed class DetailModel(
     public string? RefundReason { get; set; }
 
     public MemberView Member { get; private set; } = null!;
+
+    public ProfileView Profile { get; private set; } = null!;
+
+    public bool CanUnmask => User.IsInRole(PatronClaims.Roles.Admin, PatronClaims.Roles.StoreManager);
 
     public PointsSummary? Points { get; private set; }
 
@@ -242,6 +247,7 @@ public sealed class DetailModel(
         // Keys for the forms as shown; a form sent back with errors keeps the key it came with.
         TopUpOrder ??= NewKey();
         RefundKey ??= NewKey();
+        Profile = await profiles.GetAsync(id, caller, ct);
         Cards = await cards.ListAsync(id, caller, ct);
         Stored = await stored.GetAsync(id, caller, ct);
         try

@@ -38,71 +38,7 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
         var now = clock.GetUtcNow().UtcDateTime;
         var errors = new FieldErrors();
 
-        var name = (r.Name ?? "").Trim();
-        if (name.Length == 0)
-        {
-            errors.Add("name", "member.name_required", "The name is required.");
-        }
-        else if (name.Length > Member.NameMaxLength || name.Any(char.IsControl))
-        {
-            errors.Add("name", "member.name_invalid", $"A name is at most {Member.NameMaxLength} characters, without control characters.");
-        }
-
-        string mobile = "";
-        if (string.IsNullOrWhiteSpace(r.Mobile))
-        {
-            errors.Add("mobile", "member.phone_required", "The mobile phone number is required.");
-        }
-        else if (!ChineseMobile.TryNormalize(r.Mobile, out mobile))
-        {
-            errors.Add("mobile", "member.phone_invalid", "This is not a mainland China mobile number (11 digits starting 13–19).");
-        }
-
-        var gender = Gender.Unknown;
-        if (!string.IsNullOrWhiteSpace(r.Gender) && !TryParseGender(r.Gender, out gender))
-        {
-            errors.Add("gender", "member.gender_invalid", "Gender is male, female or unknown.");
-        }
-
-        DateOnly? birthday = null;
-        if (!string.IsNullOrWhiteSpace(r.Birthday))
-        {
-            if (!DateOnly.TryParseExact(r.Birthday.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var b)
-                || b.Year < 1900 || b > DateOnly.FromDateTime(now))
-            {
-                errors.Add("birthday", "member.birthday_invalid", "The birthday is a past date written yyyy-MM-dd.");
-            }
-            else
-            {
-                birthday = b;
-            }
-        }
-
-        string? idNumber = null;
-        if (!string.IsNullOrWhiteSpace(r.IdNumber))
-        {
-            if (!ChineseIdNumber.TryNormalize(r.IdNumber, out var normalized, out var idBirth))
-            {
-                errors.Add("idNumber", "member.id_number_invalid", "This is not a valid 18-character ID number (its check character does not match).");
-            }
-            else
-            {
-                idNumber = normalized;
-                if (birthday is { } given && given != idBirth)
-                {
-                    errors.Add("birthday", "member.birthday_mismatch", "The birthday differs from the one in the ID number.");
-                }
-
-                birthday ??= idBirth;
-                var idGender = ChineseIdNumber.GenderOf(normalized);
-                if (gender != Gender.Unknown && gender != idGender)
-                {
-                    errors.Add("gender", "member.gender_mismatch", "The gender differs from the one in the ID number.");
-                }
-
-                gender = idGender;
-            }
-        }
+        var (name, mobile, gender, birthday, idNumber) = ParseCore(r.Name, r.Mobile, r.Gender, r.Birthday, r.IdNumber, DateOnly.FromDateTime(now), errors);
 
         var channel = string.IsNullOrWhiteSpace(r.Channel) ? AcquisitionChannels.Store : r.Channel.Trim();
         if (!AcquisitionChannels.IsKnown(channel))
@@ -183,7 +119,79 @@ public sealed class EnrollMember(PatronDb db, PersonalDataProtector protector, A
         return MemberView.From(member, store.Name);
     }
 
-    private static ProblemException? UniqueConflict(DbUpdateException e)
+    /// <summary>The person's core fields checked as enrolment and corrections take them; errors go to <paramref name="errors"/>.</summary>
+    public static (string Name, string Mobile, Gender Gender, DateOnly? Birthday, string? IdNumber) ParseCore(string? rawName, string? rawMobile, string? rawGender, string? rawBirthday, string? rawIdNumber, DateOnly today, FieldErrors errors)
+    {
+        var name = (rawName ?? "").Trim();
+        if (name.Length == 0)
+        {
+            errors.Add("name", "member.name_required", "The name is required.");
+        }
+        else if (name.Length > Member.NameMaxLength || name.Any(char.IsControl))
+        {
+            errors.Add("name", "member.name_invalid", $"A name is at most {Member.NameMaxLength} characters, without control characters.");
+        }
+
+        string mobile = "";
+        if (string.IsNullOrWhiteSpace(rawMobile))
+        {
+            errors.Add("mobile", "member.phone_required", "The mobile phone number is required.");
+        }
+        else if (!ChineseMobile.TryNormalize(rawMobile, out mobile))
+        {
+            errors.Add("mobile", "member.phone_invalid", "This is not a mainland China mobile number (11 digits starting 13–19).");
+        }
+
+        var gender = Gender.Unknown;
+        if (!string.IsNullOrWhiteSpace(rawGender) && !TryParseGender(rawGender, out gender))
+        {
+            errors.Add("gender", "member.gender_invalid", "Gender is male, female or unknown.");
+        }
+
+        DateOnly? birthday = null;
+        if (!string.IsNullOrWhiteSpace(rawBirthday))
+        {
+            if (!DateOnly.TryParseExact(rawBirthday.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var b)
+                || b.Year < 1900 || b > today)
+            {
+                errors.Add("birthday", "member.birthday_invalid", "The birthday is a past date written yyyy-MM-dd.");
+            }
+            else
+            {
+                birthday = b;
+            }
+        }
+
+        string? idNumber = null;
+        if (!string.IsNullOrWhiteSpace(rawIdNumber))
+        {
+            if (!ChineseIdNumber.TryNormalize(rawIdNumber, out var normalized, out var idBirth))
+            {
+                errors.Add("idNumber", "member.id_number_invalid", "This is not a valid 18-character ID number (its check character does not match).");
+            }
+            else
+            {
+                idNumber = normalized;
+                if (birthday is { } given && given != idBirth)
+                {
+                    errors.Add("birthday", "member.birthday_mismatch", "The birthday differs from the one in the ID number.");
+                }
+
+                birthday ??= idBirth;
+                var idGender = ChineseIdNumber.GenderOf(normalized);
+                if (gender != Gender.Unknown && gender != idGender)
+                {
+                    errors.Add("gender", "member.gender_mismatch", "The gender differs from the one in the ID number.");
+                }
+
+                gender = idGender;
+            }
+        }
+
+        return (name, mobile, gender, birthday, idNumber);
+    }
+
+    internal static ProblemException? UniqueConflict(DbUpdateException e)
     {
         var text = e.InnerException switch
         {

@@ -48,7 +48,15 @@ public sealed class FindMembers(PatronDb db, PersonalDataProtector protector)
                 throw Problem.Invalid("member.phone_invalid", "This is not a mainland China mobile number (11 digits starting 13–19).", "phone");
             }
 
-            members = members.Where(m => m.Mobile == phone);
+            // The member's own phone first (the index answers at once); then second phones and organisations' purchasers.
+            var own = await ToViewsAsync(members.Where(m => m.Mobile == phone).OrderBy(m => m.Id).Take(MaxMatches), ct);
+            if (own.Count > 0)
+            {
+                return own;
+            }
+
+            members = members.Where(m => db.MemberProfiles.Any(p => p.MemberId == m.Id && p.Phone2 == phone)
+                || db.MemberPurchasers.Any(p => p.MemberId == m.Id && p.Mobile == phone));
         }
         else if (!string.IsNullOrWhiteSpace(r.IdNumber))
         {

@@ -25,7 +25,7 @@ public sealed record UnmaskRequest(string? Field, string? Reason);
 public sealed record AnonymiseRequest(string? Reason);
 
 /// <summary>One field of one member in clear text, for a role allowed to see it, with the reason on record.</summary>
-public sealed record UnmaskedView(long MemberId, string Field, string? Value, HealthProfile? Health);
+public sealed record UnmaskedView(long MemberId, string Field, string? Value, HealthProfile? Health, ContactsView? Contacts = null);
 
 /// <summary>An allergy the basket hits: the line, the product and the member's allergies its tags match.</summary>
 public sealed record AllergyWarning(int Line, string Sku, IReadOnlyList<string> Allergies);
@@ -36,7 +36,7 @@ public sealed record AllergyWarning(int Line, string Sku, IReadOnlyList<string> 
 /// erased when the consent is withdrawn; unmasking one member's ID number, phone or health file
 /// by an allowed role, with the reason in the audit log; and the allergy check of a basket.
 /// </summary>
-public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, AuditLog audit, TimeProvider clock)
+public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, MemberProfiles profiles, AuditLog audit, TimeProvider clock)
 {
     public static readonly IReadOnlyList<string> Sources = ["store", "wechat", "online", "phone", "paper", "import", "request"];
 
@@ -146,9 +146,9 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Aud
         var field = (r.Field ?? "").Trim();
         var reason = r.Reason?.Trim();
         var errors = new FieldErrors();
-        if (field is not ("id_number" or "mobile" or "health"))
+        if (field is not ("id_number" or "mobile" or "health" or "contacts"))
         {
-            errors.Add("field", "unmask.field_unknown", "Unmask id_number, mobile or health.");
+            errors.Add("field", "unmask.field_unknown", "Unmask id_number, mobile, contacts or health.");
         }
 
         if (string.IsNullOrEmpty(reason) || reason.Length > 200)
@@ -168,6 +168,7 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Aud
         {
             "id_number" => new(memberId, field, member.IdNumberCipher is { } c ? protector.UnprotectIdNumber(c) : null, null),
             "mobile" => new(memberId, field, member.Mobile, null),
+            "contacts" => new(memberId, field, null, null, await profiles.ContactsAsync(member, ct)),
             _ => new(memberId, field, null, await HasHealthConsentAsync(memberId, ct) && await db.MemberHealth.AsNoTracking().FirstOrDefaultAsync(h => h.MemberId == memberId, ct) is { } h
                 ? protector.UnprotectHealth(h.Cipher) : new HealthProfile()),
         };
@@ -237,6 +238,7 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Aud
             }
 
             member.Anonymise(now);
+            await profiles.EraseAsync(memberId, now, ct);
             await db.MemberHealth.Where(h => h.MemberId == memberId).ExecuteDeleteAsync(ct);
             await db.Database.ExecuteSqlAsync($"UPDATE care_tasks SET cipher = NULL WHERE member_id = {memberId}", ct);
             await db.Database.ExecuteSqlAsync($"UPDATE cards SET holder = NULL, status = {(int)Domain.Cards.CardStatus.Inactive}, status_at = {now} WHERE member_id = {memberId}", ct);

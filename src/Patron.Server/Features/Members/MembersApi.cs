@@ -44,7 +44,7 @@ public static class MembersApi
                 TypedResults.Ok(await duplicates.FindAsync(programId, CallerScope.From(http.User), ct)))
             .RequireAuthorization(Permissions.Console)
             .WithName("FindDuplicateMembers")
-            .WithSummary("Members of the program (in the caller's stores) who look like one person: the same name and birthday. Phones masked.")
+            .WithSummary("Members of the program (in the caller's stores) who look like one person: the same name and birthday, or a second phone that is another member's phone. Phones masked.")
             .ProducesProblem(404);
 
         g.MapGet("/{id:long}/consents", async (long id, HealthFile health, HttpContext http, CancellationToken ct) =>
@@ -87,8 +87,45 @@ public static class MembersApi
                 TypedResults.Ok(await health.UnmaskAsync(id, request, CallerScope.From(http.User), ct)))
             .RequireAuthorization(Permissions.PersonalDataUnmask)
             .WithName("UnmaskMember")
-            .WithSummary("One field of one member in clear text (id_number, mobile or health) for admins and store managers of the member's store, with the reason kept in the audit log.")
+            .WithSummary("One field of one member in clear text (id_number, mobile, contacts or health) for admins and store managers of the member's store, with the reason kept in the audit log.")
             .WithDescription("unmask.field_unknown, unmask.reason_required (400); 403 for other roles and stores.")
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404);
+    
+        g.MapGet("/{id:long}/profile", async (long id, MemberProfiles profiles, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await profiles.GetAsync(id, CallerScope.From(http.User), ct)))
+            .WithName("GetMemberProfile")
+            .WithSummary("The member file beyond the counter's needs (kind, lunar birthday, second phone, district and community, address, WeChat, e-mail, insurance, interests, tags, notes, purchasers) with its completeness score; contacts masked.")
+            .ProducesProblem(404);
+
+        g.MapPut("/{id:long}/profile", async (long id, ProfileRequest request, MemberProfiles profiles, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await profiles.SaveAsync(id, request, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.MembersEnrol)
+            .WithName("SaveMemberProfile")
+            .WithSummary("Replace the profile; correct the name, phone, gender, birthday or ID number when given. The street address is kept encrypted. Audited (which fields, never their values).")
+            .WithDescription("validation.failed with profile.* and member.* field codes (400); member.phone_taken, member.id_number_taken (409); member.anonymised (422).")
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
+
+        g.MapPost("/{id:long}/purchasers", async (long id, PurchaserRequest request, MemberProfiles profiles, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await profiles.AddPurchaserAsync(id, request, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.MembersEnrol)
+            .WithName("AddPurchaser")
+            .WithSummary("List a person who buys for an organisation member; the counter finds the organisation by their phone. Audited.")
+            .WithDescription("profile.not_organisation, profile.purchasers_full (422); profile.purchaser_exists (409).")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
+
+        g.MapDelete("/{id:long}/purchasers/{purchaserId:long}", async (long id, long purchaserId, MemberProfiles profiles, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await profiles.RemovePurchaserAsync(id, purchaserId, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.MembersEnrol)
+            .WithName("RemovePurchaser")
+            .WithSummary("Take a purchaser off an organisation member. Audited.")
+            .ProducesProblem(404);
+
+        g.MapGet("/completeness", async (long programId, long? storeId, DateOnly from, DateOnly to, MemberProfiles profiles, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await profiles.ReportAsync(programId, storeId, from, to, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.Console)
+            .WithName("ProfileCompletenessReport")
+            .WithSummary("Members enrolled in a period (local dates) at the caller's stores, by enrolling staff: how many, how many with a complete file, average completeness.")
+            .WithDescription("report.period_invalid (400).")
             .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404);
     }
 }

@@ -121,6 +121,7 @@ public static class PatronHost
         services.AddScoped<Features.Rewards.Catalogue>();
         services.AddScoped<Features.Import.MemberImporter>();
         services.AddScoped<Features.Members.HealthFile>();
+        services.AddScoped<Features.Members.MemberProfiles>();
         services.AddScoped<Features.Care.CarePlans>();
         services.AddScoped<Features.Members.MemberExport>();
         services.AddScoped<Features.Members.Duplicates>();

@@ -18,6 +18,7 @@ public sealed class PersonalDataProtector(IDataProtectionProvider provider, ISer
     private readonly IDataProtector _idNumbers = provider.CreateProtector("Patron.Members.IdNumber.v1");
     private readonly IDataProtector _secrets = provider.CreateProtector("Patron.AppSecrets.v1");
     private readonly IDataProtector _health = provider.CreateProtector("Patron.Members.Health.v1");
+    private readonly IDataProtector _addresses = provider.CreateProtector("Patron.Members.Address.v1");
     private readonly SemaphoreSlim _gate = new(1, 1);
     private byte[]? _lookupKey;
 
@@ -28,6 +29,11 @@ public sealed class PersonalDataProtector(IDataProtectionProvider provider, ISer
     public ProtectedIdNumber ProtectIdNumber(string normalized, string hash) => new(hash, _idNumbers.Protect(normalized), normalized[^4..]);
 
     public string UnprotectIdNumber(string cipher) => _idNumbers.Unprotect(cipher);
+
+    /// <summary>A member's street address, encrypted at rest like the ID number.</summary>
+    public string ProtectAddress(string address) => _addresses.Protect(address);
+
+    public string UnprotectAddress(string cipher) => _addresses.Unprotect(cipher);
 
     /// <summary>A member's health profile, encrypted as one JSON document (its own purpose: ID number keys cannot open it).</summary>
     public string ProtectHealth(HealthProfile profile) => _health.Protect(System.Text.Json.JsonSerializer.Serialize(profile, HealthJson));
