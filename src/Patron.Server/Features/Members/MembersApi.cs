@@ -90,7 +90,7 @@ public static class MembersApi
             .WithSummary("One field of one member in clear text (id_number, mobile, contacts or health) for admins and store managers of the member's store, with the reason kept in the audit log.")
             .WithDescription("unmask.field_unknown, unmask.reason_required (400); 403 for other roles and stores.")
             .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404);
-    
+
         g.MapGet("/{id:long}/profile", async (long id, MemberProfiles profiles, HttpContext http, CancellationToken ct) =>
                 TypedResults.Ok(await profiles.GetAsync(id, CallerScope.From(http.User), ct)))
             .WithName("GetMemberProfile")
