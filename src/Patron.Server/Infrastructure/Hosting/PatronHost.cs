@@ -123,6 +123,7 @@ public static class PatronHost
         services.AddScoped<Features.Members.HealthFile>();
         services.AddScoped<Features.Care.CarePlans>();
         services.AddScoped<Features.Members.MemberExport>();
+        services.AddScoped<Features.Members.MemberDataExport>();
         services.AddScoped<Features.Members.Duplicates>();
         services.AddHostedService<JobRunner>();
     }
@@ -165,6 +166,7 @@ public static class PatronHost
         Features.Rewards.CatalogueApi.MapCatalogueApi(app);
         Features.Care.CareApi.MapCareApi(app);
         Features.Members.MemberExportApi.MapMemberExportApi(app);
+        Features.Members.MemberDataExportApi.MapMemberDataExportApi(app);
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }
