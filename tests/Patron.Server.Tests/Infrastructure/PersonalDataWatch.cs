@@ -12,9 +12,9 @@ namespace Patron.Server.Tests.Infrastructure;
 /// <summary>
 /// Watches every request, response and log line of a test host for clear personal data: the
 /// phone numbers and ID numbers tests send in are remembered, and any of them coming back in a
-/// response body (outside the unmask endpoint) or in a log line, or any of them in a URL, is a
-/// leak. A leaking response is turned into a 500 so the test that caused it fails on the spot;
-/// leaks in logs fail the test host when it shuts down.
+/// response body (outside the unmask endpoints and a member's own data export file) or in a log
+/// line, or any of them in a URL, is a leak. A leaking response is turned into a 500 so the test
+/// that caused it fails on the spot; leaks in logs fail the test host when it shuts down.
 /// </summary>
 public sealed partial class PersonalDataWatch
 {
@@ -80,6 +80,23 @@ public sealed partial class PersonalDataWatch
     public static bool IsUnmask(PathString path) =>
         path.Value is { } p && (p.StartsWith("/api/members/", StringComparison.Ordinal) || p.StartsWith("/members/", StringComparison.Ordinal)) && p.EndsWith("/unmask", StringComparison.Ordinal);
 
+    [GeneratedRegex(@"^/(api/)?members/\d+/data-export$")]
+    private static partial Regex OwnDataExportPath();
+
+    /// <summary>
+    /// A member's own data, exported for handing to them (POST /api/members/{id}/data-export and
+    /// the console page /members/{id}/data-export): personal data in clear is the point of it.
+    /// Allowed only for the file itself — a successful POST answered as an attachment — so the
+    /// page, its errors and every refusal on those paths stay watched like any other answer.
+    /// </summary>
+    public static bool IsOwnDataExportFile(string method, PathString path, int status, string? contentDisposition) =>
+        HttpMethods.IsPost(method) && status == StatusCodes.Status200OK && path.Value is { } p && OwnDataExportPath().IsMatch(p)
+        && contentDisposition is { } d && d.StartsWith("attachment;", StringComparison.Ordinal);
+
+    /// <summary>Answers that may carry clear personal data: the unmask endpoints and a member's own data export file; nothing else.</summary>
+    public static bool MayAnswerInClear(HttpContext ctx) =>
+        IsUnmask(ctx.Request.Path) || IsOwnDataExportFile(ctx.Request.Method, ctx.Request.Path, ctx.Response.StatusCode, ctx.Response.Headers.ContentDisposition.ToString());
+
     public IStartupFilter StartupFilter() => new Filter(this);
 
     public ILoggerProvider LoggerProvider() => new Provider(this);
@@ -121,7 +138,7 @@ public sealed partial class PersonalDataWatch
                 }
 
                 var text = Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-                if (!IsUnmask(ctx.Request.Path) && Find(text, own) is { } leaked)
+                if (!MayAnswerInClear(ctx) && Find(text, own) is { } leaked)
                 {
                     var message = $"{ctx.Request.Method} {ctx.Request.Path} answered {ctx.Response.StatusCode} with personal data in clear ({leaked[..3]}…)";
                     watch.Leaks.Enqueue(message);

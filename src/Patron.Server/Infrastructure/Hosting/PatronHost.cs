@@ -124,6 +124,7 @@ public static class PatronHost
         services.AddScoped<Features.Members.MemberProfiles>();
         services.AddScoped<Features.Care.CarePlans>();
         services.AddScoped<Features.Members.MemberExport>();
+        services.AddScoped<Features.Members.MemberDataExport>();
         services.AddScoped<Features.Members.Duplicates>();
         services.AddHostedService<JobRunner>();
     }
@@ -166,6 +167,7 @@ public static class PatronHost
         Features.Rewards.CatalogueApi.MapCatalogueApi(app);
         Features.Care.CareApi.MapCareApi(app);
         Features.Members.MemberExportApi.MapMemberExportApi(app);
+        Features.Members.MemberDataExportApi.MapMemberDataExportApi(app);
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }
