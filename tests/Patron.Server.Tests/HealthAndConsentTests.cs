@@ -203,7 +203,7 @@ public abstract class HealthAndConsentTests(PatronApp app)
     {
         await EnsureProgramAsync();
         var phone = PatronApp.NewPhone();
-        Assert.Equal(HttpStatusCode.Created, (await _a1.PostJson("/api/members", new { name = "导出会员", mobile = phone })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await _a1.PostJson("/api/members", new { name = "导出会员", mobile = phone, birthday = "1981-07-08" })).StatusCode);
         using var b1 = app.TerminalClient(app.Org.TerminalB1);
         var otherPhone = PatronApp.NewPhone();
         await b1.PostJson("/api/members", new { name = "外连锁", mobile = otherPhone });
@@ -214,8 +214,9 @@ public abstract class HealthAndConsentTests(PatronApp app)
         var bytes = await export.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
         Assert.Equal(System.Text.Encoding.UTF8.GetPreamble(), bytes[..3]);
         var csv = System.Text.Encoding.UTF8.GetString(bytes);
-        Assert.Contains($"导出会员,{phone[..3]}****{phone[^4..]}", csv);
+        Assert.Contains($"导***,{phone[..3]}****{phone[^4..]},,unknown,1981,****", csv); // name, birthday and card masked too
         Assert.DoesNotContain(phone, csv);
+        Assert.DoesNotContain("导出会员", csv);
         Assert.DoesNotContain("外连锁", csv); // another program's member is not the manager's
         Assert.Equal(HttpStatusCode.Forbidden, (await _a1.Get("/api/members/export.csv")).StatusCode); // terminals do not export
 
@@ -223,7 +224,7 @@ public abstract class HealthAndConsentTests(PatronApp app)
         Assert.Equal(HttpStatusCode.Forbidden, (await cashier.Http.PostJson("/api/members/export/unmask", new { reason = "x" })).StatusCode);
         await AssertProblem(await manager.Http.PostJson("/api/members/export/unmask", new { storeId = app.Org.StoreA1 }), HttpStatusCode.BadRequest, Problem.ValidationCode, ("reason", "unmask.reason_required"));
         var clear = await (await manager.Http.PostJson("/api/members/export/unmask", new { storeId = app.Org.StoreA1, reason = "会员回访名单" })).ReadText();
-        Assert.Contains(phone, clear);
+        Assert.Contains($"导出会员,{phone},,unknown,1981-07-08,\"\t8801", clear); // the card number kept as text for Excel
         var entry = await app.WithDbAsync(db => db.AuditLog.AsNoTracking().Where(a => a.Action == "members.exported_unmasked").OrderByDescending(a => a.Id).FirstAsync());
         Assert.Contains("会员回访名单", entry.Detail);
 

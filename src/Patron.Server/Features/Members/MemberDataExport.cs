@@ -540,15 +540,15 @@ public sealed class MemberDataExport(
             void Line(IEnumerable<string> cells) => text.Append(string.Join(',', cells)).Append("\r\n");
             if (s.IsRecord)
             {
-                Line([Cell(l["Field"].Value), Cell(l["Content"].Value)]);
+                Line([Infrastructure.Export.ExcelCsv.Cell(l["Field"].Value), Infrastructure.Export.ExcelCsv.Cell(l["Content"].Value)]);
                 for (var i = 0; i < s.Columns.Count; i++)
                 {
-                    Line([Cell(l[s.Columns[i].Label].Value), CsvValue(s.Rows[0][i], l)]);
+                    Line([Infrastructure.Export.ExcelCsv.Cell(l[s.Columns[i].Label].Value), CsvValue(s.Rows[0][i], l)]);
                 }
             }
             else
             {
-                Line(s.Columns.Select(c => Cell(l[c.Label].Value)));
+                Line(s.Columns.Select(c => Infrastructure.Export.ExcelCsv.Cell(l[c.Label].Value)));
                 foreach (var row in s.Rows)
                 {
                     Line(row.Select(v => CsvValue(v, l)));
@@ -585,14 +585,14 @@ public sealed class MemberDataExport(
         private string CsvValue(object? value, IStringLocalizer l) => value switch
         {
             null => "",
-            string text => Cell(text),
-            bool b => Cell(l[b ? "Yes" : "No"].Value),
+            string text => Infrastructure.Export.ExcelCsv.Cell(text),
+            bool b => Infrastructure.Export.ExcelCsv.Cell(l[b ? "Yes" : "No"].Value),
             int n => n.ToString(CultureInfo.InvariantCulture),
             long n => n.ToString(CultureInfo.InvariantCulture),
             decimal n => n.ToString(CultureInfo.InvariantCulture),
             DateTime t => Local(t),
             DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            Coded c => Cell(l[c.LabelKey] is { ResourceNotFound: false } label ? label.Value : c.Code),
+            Coded c => Infrastructure.Export.ExcelCsv.Cell(l[c.LabelKey] is { ResourceNotFound: false } label ? label.Value : c.Code),
             var other => throw new InvalidOperationException($"Cannot export a {other.GetType().Name}."),
         };
 
@@ -610,25 +610,6 @@ public sealed class MemberDataExport(
             }
 
             return at.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
-        }
-
-        /// <summary>
-        /// A text field for Excel: quoted when it needs it; a leading =, +, - or @ is neutralised
-        /// so it is not run as a formula; a long run of digits (card, ID and order numbers) gets
-        /// a leading tab so Excel keeps it as text instead of rounding it to 1.1E+17.
-        /// </summary>
-        private static string Cell(string value)
-        {
-            if (value.Length > 0 && "=+-@".Contains(value[0], StringComparison.Ordinal))
-            {
-                value = "'" + value;
-            }
-            else if (value.Length >= 12 && value.All(char.IsAsciiDigit))
-            {
-                value = "\t" + value;
-            }
-
-            return value.AsSpan().IndexOfAny(",\"\r\n\t") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
         }
     }
 

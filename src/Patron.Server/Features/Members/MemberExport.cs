@@ -7,6 +7,7 @@ using Patron.Server.Features.Audit;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Problems;
 using Patron.Server.Infrastructure.Protection;
+using static Patron.Server.Infrastructure.Export.ExcelCsv;
 
 namespace Patron.Server.Features.Members;
 
@@ -14,8 +15,9 @@ public sealed record MemberExportRequest(long? StoreId = null, DateOnly? From = 
 
 /// <summary>
 /// The members of the caller's stores (or one store, enrolled in a period) as CSV that Excel
-/// opens (UTF-8 with BOM): phones and ID numbers masked. Roles allowed to unmask may export them
-/// in clear with a reason, which the audit log keeps with the filter and the row count.
+/// opens (UTF-8 with BOM): names, phones, ID numbers and cards masked, birthdays by their year.
+/// Roles allowed to unmask may export them in clear with a reason, which the audit log keeps with
+/// the filter and the row count.
 /// </summary>
 public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, AuditLog audit)
 {
@@ -58,6 +60,8 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
                    join st in db.Stores on m.EnrolStoreId equals st.Id
                    join a in db.MemberAccounts on m.Id equals a.MemberId into accounts
                    from a in accounts.DefaultIfEmpty()
+                   join p in db.MemberProfiles on m.Id equals p.MemberId into profiles
+                   from p in profiles.DefaultIfEmpty()
                    orderby m.Id
                    select new
                    {
@@ -75,6 +79,8 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
                        Points = a == null ? 0 : a.Balance,
                        Principal = a == null ? 0 : a.StoredPrincipal,
                        Bonus = a == null ? 0 : a.StoredBonus,
+                       District = p == null ? null : p.District,
+                       Community = p == null ? null : p.Community,
                        Card = db.Cards.Where(c => c.MemberId == m.Id && c.Kind != Domain.Cards.CardKind.SubCard).OrderByDescending(c => c.Id).Select(c => c.Number).FirstOrDefault(),
                    };
 
@@ -82,31 +88,23 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
         audit.Record(caller, unmasked ? "members.exported_unmasked" : "members.exported", r.StoreId, null, null, null, new { r.StoreId, r.From, r.To, reason = unmasked ? r.Reason : null });
         await db.SaveChangesAsync(ct);
         await using var writer = new StreamWriter(output, new UTF8Encoding(true), 1 << 16, leaveOpen: true);
-        await writer.WriteAsync("id,name,mobile,id_number,gender,birthday,card_number,store,enrolled_at,channel,tier,points,stored_principal,stored_bonus\r\n");
+        await writer.WriteAsync("id,name,mobile,id_number,gender,birthday,card_number,store,enrolled_at,channel,tier,points,stored_principal,stored_bonus,district,community\r\n");
         await foreach (var m in rows.Take(MaxRows).AsAsyncEnumerable().WithCancellation(ct))
         {
+            // Masked: the name by its first character, the birthday by its year, the card by its last four digits.
             var mobile = unmasked ? m.Mobile : Masking.Phone(m.Mobile);
-            var id = m.IdNumberCipher is null ? "" : unmasked ? protector.UnprotectIdNumber(m.IdNumberCipher) : Masking.IdNumberFromTail(m.IdNumberTail);
-            await writer.WriteAsync(string.Join(',', m.Id.ToString(CultureInfo.InvariantCulture), Csv(m.Name), mobile, id, m.Gender.ToString().ToLowerInvariant(),
-                m.Birthday?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "", m.Card ?? "", Csv(m.StoreCode), m.EnrolledAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
-                m.Channel, m.Tier ?? "", m.Points.ToString(CultureInfo.InvariantCulture), Yuan(m.Principal), Yuan(m.Bonus)) + "\r\n");
+            var id = m.IdNumberCipher is null ? "" : unmasked ? Cell(protector.UnprotectIdNumber(m.IdNumberCipher)) : Masking.IdNumberFromTail(m.IdNumberTail);
+            var birthday = m.Birthday is not { } b ? "" : unmasked ? b.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : b.Year.ToString(CultureInfo.InvariantCulture);
+            var card = m.Card is null ? "" : unmasked ? Cell(m.Card) : Masking.Tail(m.Card);
+            await writer.WriteAsync(string.Join(',', m.Id.ToString(CultureInfo.InvariantCulture), Cell(unmasked ? m.Name : Masking.Name(m.Name)), mobile, id, m.Gender.ToString().ToLowerInvariant(),
+                birthday, card, Cell(m.StoreCode), m.EnrolledAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                m.Channel, m.Tier ?? "", m.Points.ToString(CultureInfo.InvariantCulture), Yuan(m.Principal), Yuan(m.Bonus), Cell(m.District ?? ""), Cell(m.Community ?? "")) + "\r\n");
         }
 
         await writer.FlushAsync(ct);
     }
 
     private static string Yuan(long fen) => (fen / 100m).ToString("0.00", CultureInfo.InvariantCulture);
-
-    /// <summary>A field quoted when it needs it; a leading =, +, - or @ is neutralised so Excel does not run it as a formula.</summary>
-    private static string Csv(string value)
-    {
-        if (value.Length > 0 && "=+-@".Contains(value[0], StringComparison.Ordinal))
-        {
-            value = "'" + value;
-        }
-
-        return value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
-    }
 }
 
 public static class MemberExportApi
