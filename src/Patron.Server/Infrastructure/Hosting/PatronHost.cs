@@ -124,6 +124,7 @@ public static class PatronHost
         services.AddScoped<Features.Care.CarePlans>();
         services.AddScoped<Features.Members.MemberExport>();
         services.AddScoped<Features.Members.Duplicates>();
+        services.AddScoped<Features.Members.MergeMembers>();
         services.AddHostedService<JobRunner>();
     }
 
@@ -165,6 +166,7 @@ public static class PatronHost
         Features.Rewards.CatalogueApi.MapCatalogueApi(app);
         Features.Care.CareApi.MapCareApi(app);
         Features.Members.MemberExportApi.MapMemberExportApi(app);
+        Features.Members.MergeApi.MapMergeApi(app);
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }
