@@ -25,6 +25,7 @@ internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
         b.HasIndex(x => new { x.ProgramId, x.IdNumberHash }).IsUnique();
         b.HasIndex(x => new { x.ProgramId, x.Name });
         b.HasIndex(x => new { x.EnrolStoreId, x.Id });
+        b.HasIndex(x => x.MergedIntoId);
         b.HasOne<LoyaltyProgram>().WithMany().HasForeignKey(x => x.ProgramId).OnDelete(DeleteBehavior.Restrict);
         b.HasOne<Store>().WithMany().HasForeignKey(x => x.EnrolStoreId).OnDelete(DeleteBehavior.Restrict);
         b.HasOne<Staff>().WithMany().HasForeignKey(x => x.EnrolStaffId).OnDelete(DeleteBehavior.Restrict);

@@ -203,6 +203,20 @@ public sealed class Card
         return true;
     }
 
+    /// <summary>
+    /// Moves the card to the member a merge keeps, as it is; <paramref name="replace"/> voids it
+    /// (the survivor keeps a principal card of its own and the program allows one).
+    /// </summary>
+    internal void MoveTo(Member survivor, bool replace, DateTime at)
+    {
+        Member = survivor;
+        MemberId = survivor.Id;
+        if (replace && Status is not (CardStatus.Replaced or CardStatus.Revoked))
+        {
+            Move(CardStatus.Replaced, at);
+        }
+    }
+
     public void ChangeHolder(string? holder) => Holder = string.IsNullOrWhiteSpace(holder) ? null : holder.Trim();
 
     private void Move(CardStatus status, DateTime at)

@@ -14,6 +14,9 @@ public enum CardEventKind
     Revoked = 9,
     HolderChanged = 10,
     AnnualFee = 11,
+
+    /// <summary>The card moved to another member in a merge of duplicates (and, where the program allows one principal card, was replaced).</summary>
+    Merged = 12,
 }
 
 /// <summary>

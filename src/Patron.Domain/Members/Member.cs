@@ -143,6 +143,52 @@ public sealed class Member
         }
     }
 
+    /// <summary>The member this one was merged into (a duplicate enrolment of the same person); null while it stands alone.</summary>
+    public long? MergedIntoId { get; private set; }
+
+    /// <summary>When it was merged into <see cref="MergedIntoId"/>.</summary>
+    public DateTime? MergedAt { get; private set; }
+
+    /// <summary>
+    /// Merges this member (a duplicate) into <paramref name="survivor"/>: every card moves. When
+    /// the program lets cards merge (<paramref name="cardsMayMerge"/>) they move as they are.
+    /// Otherwise the survivor keeps its principal card in use (active or lapsed) and this
+    /// member's principal cards are replaced on the way, so the person never holds two active
+    /// principal cards; when the survivor has none in use, this member's card in use moves and
+    /// stays in use. Sub-cards move as they are. This member stays, inactive, pointing to the
+    /// survivor. Balances and records move elsewhere (by ledger entries and by owner).
+    /// </summary>
+    public IReadOnlyList<CardMove> MergeInto(Member survivor, bool cardsMayMerge, DateTime atUtc)
+    {
+        if (MemberMerge.Refusal(survivor, this) is { } refusal)
+        {
+            throw new DomainException(refusal);
+        }
+
+        var survivorCard = MemberMerge.CardInUse(survivor.Cards);
+        var keep = cardsMayMerge || survivorCard is not null ? null : MemberMerge.CardInUse(_cards);
+        var moves = new List<CardMove>();
+        foreach (var card in _cards.OrderBy(c => c.Id).ToList())
+        {
+            var before = card.Status;
+            var replace = !cardsMayMerge && card.IsPrincipal && card != keep && card.Status is not (CardStatus.Replaced or CardStatus.Revoked);
+            card.MoveTo(survivor, replace, atUtc);
+            survivor._cards.Add(card);
+            moves.Add(new CardMove(card, before, replace, replace ? survivorCard ?? keep : null));
+        }
+
+        _cards.Clear();
+        if (Status == MemberStatus.Active)
+        {
+            survivor.Status = MemberStatus.Active;
+        }
+
+        Status = MemberStatus.Inactive;
+        MergedIntoId = survivor.Id;
+        MergedAt = atUtc;
+        return moves;
+    }
+
     /// <summary>Leaves the active lists (a card lapsed long ago) or comes back (renewed); history is kept either way.</summary>
     public void SetActive(bool active) => Status = active ? MemberStatus.Active : MemberStatus.Inactive;
 

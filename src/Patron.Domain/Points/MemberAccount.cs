@@ -145,6 +145,59 @@ public sealed class MemberAccount
         SetTier(tier, atUtc);
     }
 
+    /// <summary>
+    /// Takes over the counters of a member merged into this one: cumulative points and spend
+    /// (with their bases since a retention downgrade) add up, this year's spend adds up when both
+    /// count the same year (the later year wins otherwise), the single-purchase, single-top-up
+    /// and annual-fee records keep the larger, the last purchase the later. The merged account's
+    /// counters are cleared and it holds no tier, so nothing is counted twice. Balances are not
+    /// touched here: they move by ledger entries and <see cref="Sync(PointsAccount)"/>.
+    /// </summary>
+    public void Absorb(MemberAccount merged, DateTime atUtc)
+    {
+        CumulativeEarned += merged.CumulativeEarned;
+        TierBaseEarned += merged.TierBaseEarned;
+        CumulativeSpend += merged.CumulativeSpend;
+        TierBaseSpend += merged.TierBaseSpend;
+        LargestPurchase = Math.Max(LargestPurchase, merged.LargestPurchase);
+        LargestTopUp = Math.Max(LargestTopUp, merged.LargestTopUp);
+        AnnualFeePaid = Math.Max(AnnualFeePaid, merged.AnnualFeePaid);
+        if (merged.SpendYear == SpendYear)
+        {
+            YearSpend += merged.YearSpend;
+        }
+        else if (merged.SpendYear > SpendYear)
+        {
+            SpendYear = merged.SpendYear;
+            YearSpend = merged.YearSpend;
+        }
+
+        LastPurchaseAt = (LastPurchaseAt, merged.LastPurchaseAt) switch
+        {
+            ({ } a, { } b) => a > b ? a : b,
+            (var a, var b) => a ?? b,
+        };
+        RowVersion++;
+
+        merged.CumulativeEarned = 0;
+        merged.TierBaseEarned = 0;
+        merged.CumulativeSpend = 0;
+        merged.TierBaseSpend = 0;
+        merged.LargestPurchase = 0;
+        merged.LargestTopUp = 0;
+        merged.AnnualFeePaid = 0;
+        merged.YearSpend = 0;
+        merged.SetTier(null, atUtc);
+    }
+
+    /// <summary>Takes a tier held since <paramref name="sinceUtc"/> (a merged member's higher tier, with its own retention window).</summary>
+    public void TakeTier(string? tier, DateTime sinceUtc)
+    {
+        Tier = tier;
+        TierSince = sinceUtc;
+        RowVersion++;
+    }
+
     public void SetTier(string? tier, DateTime atUtc)
     {
         Tier = tier;

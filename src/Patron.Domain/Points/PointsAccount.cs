@@ -24,6 +24,12 @@ public enum PointsCause
 
     /// <summary>A balance brought over from another system by a member import.</summary>
     Import = 12,
+
+    /// <summary>An open lot (or the debt) of a member merged into another, closed out here.</summary>
+    MergeOut = 13,
+
+    /// <summary>A lot (or debt) of a merged member, taken over by the member it was merged into.</summary>
+    MergeIn = 14,
 }
 
 /// <summary>A credit of points: when earned, when it lapses, and how much of it is left.</summary>
@@ -218,9 +224,70 @@ public sealed class PointsAccount
         return expired;
     }
 
+    /// <summary>
+    /// Closes the account for a merge into another member: whatever has lapsed expires first,
+    /// then every open lot is drawn to zero by a <see cref="PointsCause.MergeOut"/> entry of its
+    /// own and the debt is cleared by one entry, so the balance is zero. Returns what the
+    /// surviving member takes over: each lot's earning time, expiry, remainder and store (the
+    /// member's enrolment store, <paramref name="defaultStoreId"/>, where the lot named none).
+    /// </summary>
+    public PointsCarry CloseOutForMerge(DateTime at, string? reference, long defaultStoreId)
+    {
+        Expire(at);
+        var carried = new List<CarriedPoints>();
+        foreach (var lot in Lots.OrderBy(l => l.EarnedAt).ThenBy(l => l.Id).ToList())
+        {
+            var points = lot.Remaining;
+            lot.Remaining = 0;
+            carried.Add(new CarriedPoints(lot.EarnedAt, lot.ExpiresAt, points, lot.StoreId ?? defaultStoreId));
+            Add(new PointsEntry(MemberId, -points, PointsCause.MergeOut, at, reference, lot, [new LotDraw(lot, points)], 0, 0));
+        }
+
+        var debt = Debt;
+        if (debt > 0)
+        {
+            Debt = 0;
+            Add(new PointsEntry(MemberId, debt, PointsCause.MergeOut, at, reference, null, [], 0, debt));
+        }
+
+        return new PointsCarry(carried, debt);
+    }
+
+    /// <summary>
+    /// Takes over what a merged member's account carried: each lot again, with the same earning
+    /// time, expiry, store and remainder (a <see cref="PointsCause.MergeIn"/> entry each), and
+    /// the debt as debt. Nothing is netted, so the lots and the liability by store and month
+    /// stay what they were; the next points earned repay the debt as always.
+    /// </summary>
+    public void TakeOver(PointsCarry carry, DateTime at, string? reference)
+    {
+        foreach (var c in carry.Lots)
+        {
+            var lot = new PointsLot(MemberId, c.EarnedAt, c.ExpiresAt, c.Points) { StoreId = c.StoreId };
+            _lots.Add(lot);
+            _newLots.Add(lot);
+            Add(new PointsEntry(MemberId, c.Points, PointsCause.MergeIn, at, reference, lot, [], 0, 0));
+        }
+
+        if (carry.Debt > 0)
+        {
+            Debt += carry.Debt;
+            Add(new PointsEntry(MemberId, -carry.Debt, PointsCause.MergeIn, at, reference, null, [], carry.Debt, 0));
+        }
+    }
+
     private PointsEntry Add(PointsEntry entry)
     {
         _entries.Add(entry);
         return entry;
     }
+}
+
+/// <summary>One lot a merge carries from one member to another.</summary>
+public sealed record CarriedPoints(DateTime EarnedAt, DateTime? ExpiresAt, long Points, long? StoreId);
+
+/// <summary>What a merged member's points account hands over: its open lots and its debt.</summary>
+public sealed record PointsCarry(IReadOnlyList<CarriedPoints> Lots, long Debt)
+{
+    public long Balance => Lots.Sum(l => l.Points) - Debt;
 }

@@ -22,6 +22,12 @@ public enum StoredValueCause
 
     /// <summary>A balance brought over from another system.</summary>
     Import = 5,
+
+    /// <summary>An open lot of a member merged into another, closed out here.</summary>
+    MergeOut = 6,
+
+    /// <summary>A lot of a merged member, taken over by the member it was merged into.</summary>
+    MergeIn = 7,
 }
 
 /// <summary>
@@ -278,6 +284,50 @@ public sealed class StoredValuePurse
         return (amount, forfeits.Sum(f => f.Bonus));
     }
 
+    /// <summary>
+    /// Closes the purse for a merge into another member: every open lot is drawn to zero by a
+    /// <see cref="StoredValueCause.MergeOut"/> entry at the store it was sold in. Returns each
+    /// lot as the surviving member takes it over: store and time of sale, principal and bonus
+    /// left, and the bonus already spent from it (which keeps that much principal from being
+    /// refunded in cash, as before).
+    /// </summary>
+    public IReadOnlyList<CarriedValue> CloseOutForMerge(DateTime at, string? reference)
+    {
+        var carried = new List<CarriedValue>();
+        foreach (var lot in _lots.Where(l => l.PrincipalLeft > 0 || l.BonusLeft > 0).ToList())
+        {
+            carried.Add(new CarriedValue(lot.Id, lot.StoreId, lot.IssuedAt, lot.PrincipalLeft, lot.BonusLeft, lot.BonusSpent));
+            _entries.Add(new StoredValueEntry(lot, StoredValueCause.MergeOut, -lot.PrincipalLeft, -lot.BonusLeft, lot.StoreId, at, reference));
+            lot.PrincipalLeft = 0;
+            lot.BonusLeft = 0;
+        }
+
+        return carried;
+    }
+
+    /// <summary>
+    /// Takes over a merged member's lots: each becomes a lot of this purse sold at the same store
+    /// and time, holding the same principal and bonus (a <see cref="StoredValueCause.MergeIn"/>
+    /// entry each), and remembering the bonus already spent from it, so liability by store and
+    /// month and what may be refunded are unchanged. The entries name the top-up the money came
+    /// from, so a refund still recognises money that bought benefits.
+    /// </summary>
+    public IReadOnlyList<StoredValueEntry> TakeOver(IEnumerable<CarriedValue> lots, DateTime at, string? reference)
+    {
+        var made = new List<StoredValueEntry>();
+        foreach (var c in lots)
+        {
+            var lot = new StoredValueLot(MemberId, ProgramId, c.StoreId, c.IssuedAt, c.Principal, c.Bonus + c.BonusSpent) { BonusLeft = c.Bonus };
+            _lots.Add(lot);
+            var entry = new StoredValueEntry(lot, StoredValueCause.MergeIn, c.Principal, c.Bonus, c.StoreId, at, reference) { TopUpId = c.TopUpId };
+            _entries.Add(entry);
+            made.Add(entry);
+        }
+
+        _lots.Sort((a, b) => a.IssuedAt != b.IssuedAt ? a.IssuedAt.CompareTo(b.IssuedAt) : a.Id.CompareTo(b.Id));
+        return made;
+    }
+
     private void Draw(StoredValueCause cause, long principal, long bonus, long storeId, DateTime at, string? reference)
     {
         var taken = new Dictionary<StoredValueLot, (long P, long B)>();
@@ -307,4 +357,10 @@ public sealed class StoredValuePurse
             _entries.Add(new StoredValueEntry(lot, cause, -p, -b, storeId, at, reference));
         }
     }
+}
+
+/// <summary>One stored-value lot a merge carries over, with the top-up its money came from when known.</summary>
+public sealed record CarriedValue(long SourceLotId, long StoreId, DateTime IssuedAt, long Principal, long Bonus, long BonusSpent, long? TopUpId = null)
+{
+    public long Total => Principal + Bonus;
 }

@@ -12,6 +12,9 @@ public enum TierChangeReason
 
     /// <summary>Brought over from another system by a member import.</summary>
     Import = 5,
+
+    /// <summary>Two members were merged: the survivor's tier after taking over the other's, or the merged member's end.</summary>
+    Merge = 6,
 }
 
 /// <summary>One line of a member's tier history.</summary>

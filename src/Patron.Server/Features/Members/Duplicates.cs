@@ -29,7 +29,7 @@ public sealed class Duplicates(PatronDb db)
             throw Problem.NotFound("program.not_found", "The program does not exist.");
         }
 
-        var members = db.Members.AsNoTracking().Where(m => m.ProgramId == programId && m.Birthday != null && m.AnonymisedAt == null
+        var members = db.Members.AsNoTracking().Where(m => m.ProgramId == programId && m.Birthday != null && m.AnonymisedAt == null && m.MergedIntoId == null
             && (caller.AllStores || caller.StoreIds.Contains(m.EnrolStoreId)));
         var keys = await members.GroupBy(m => new { m.Name, m.Birthday }).Where(g => g.Count() > 1)
             .OrderBy(g => g.Key.Name).Select(g => g.Key).Take(MaxGroups).ToListAsync(ct);
@@ -49,7 +49,7 @@ public sealed class Duplicates(PatronDb db)
             return [];
         }
 
-        var members = db.Members.AsNoTracking().Where(m => m.ProgramId == programId && m.AnonymisedAt == null
+        var members = db.Members.AsNoTracking().Where(m => m.ProgramId == programId && m.AnonymisedAt == null && m.MergedIntoId == null
             && (caller.AllStores || caller.StoreIds.Contains(m.EnrolStoreId)));
         var seconds = from p in db.MemberProfiles
                       join m in members on p.MemberId equals m.Id

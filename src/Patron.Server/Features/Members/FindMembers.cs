@@ -52,7 +52,7 @@ public sealed class FindMembers(PatronDb db, PersonalDataProtector protector)
             var own = await ToViewsAsync(members.Where(m => m.Mobile == phone).OrderBy(m => m.Id).Take(MaxMatches), ct);
             if (own.Count > 0)
             {
-                return own;
+                return await FollowMergesAsync(own, ct);
             }
 
             members = members.Where(m => db.MemberProfiles.Any(p => p.MemberId == m.Id && p.Phone2 == phone)
@@ -80,7 +80,7 @@ public sealed class FindMembers(PatronDb db, PersonalDataProtector protector)
             members = members.Where(m => m.Name == name && m.MobileTail == tail);
         }
 
-        return await ToViewsAsync(members.OrderBy(m => m.Id).Take(MaxMatches), ct);
+        return await FollowMergesAsync(await ToViewsAsync(members.OrderBy(m => m.Id).Take(MaxMatches), ct), ct);
     }
 
     /// <summary>
@@ -182,6 +182,23 @@ public sealed class FindMembers(PatronDb db, PersonalDataProtector protector)
 
         var stores = caller.StoreIds.ToList();
         return members.Where(m => stores.Contains(m.EnrolStoreId));
+    }
+
+    /// <summary>
+    /// An identifier of a member merged into another (its phone, ID number, an old card number)
+    /// finds the person: the member it was merged into, once, in the order found. Merges keep one
+    /// level (merging a survivor re-points the members merged into it), so one step is enough.
+    /// </summary>
+    private async Task<IReadOnlyList<MemberView>> FollowMergesAsync(IReadOnlyList<MemberView> found, CancellationToken ct)
+    {
+        if (found.All(m => m.MergedIntoId is null))
+        {
+            return found;
+        }
+
+        var ids = found.Where(m => m.MergedIntoId is not null).Select(m => m.MergedIntoId!.Value).Distinct().ToList();
+        var survivors = (await ToViewsAsync(db.Members.Where(m => ids.Contains(m.Id)), ct)).ToDictionary(m => m.Id);
+        return [.. found.Select(m => m.MergedIntoId is { } s && survivors.TryGetValue(s, out var survivor) ? survivor : m).DistinctBy(m => m.Id)];
     }
 
     private async Task<IReadOnlyList<MemberView>> ToViewsAsync(IQueryable<Member> query, CancellationToken ct)

@@ -74,6 +74,7 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Mem
         await Transactions.RunAsync(db, async ct =>
         {
             await LockAsync(memberId, ct);
+            await EnsureNotMergedAsync(memberId, ct);
             var now = clock.GetUtcNow().UtcDateTime;
             db.MemberConsents.Add(new MemberConsent(memberId, kind, r.Granted, source, now, caller.StaffId, storeId));
             if (kind == ConsentKinds.Health && !r.Granted)
@@ -116,6 +117,7 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Mem
         await Transactions.RunAsync(db, async ct =>
         {
             await LockAsync(memberId, ct);
+            await EnsureNotMergedAsync(memberId, ct);
             if (!await HasHealthConsentAsync(memberId, ct))
             {
                 throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "consent.health_required", "Record the member's consent to keep health data first.");
@@ -257,6 +259,15 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Mem
     /// <summary>Consent, health file and erasure of one member take the member's row lock: none runs half-way through another.</summary>
     private async Task LockAsync(long memberId, CancellationToken ct) =>
         await db.Database.ExecuteSqlAsync($"UPDATE members SET status = status WHERE id = {memberId}", ct);
+
+    /// <summary>A merged member's file lives on the survivor: consent and health changes go there (409 with the survivor's id).</summary>
+    private async Task EnsureNotMergedAsync(long memberId, CancellationToken ct)
+    {
+        if (await db.Members.Where(m => m.Id == memberId).Select(m => m.MergedIntoId).FirstAsync(ct) is { } survivor)
+        {
+            throw MergeMembers.MergedProblem(memberId, survivor);
+        }
+    }
 
     private async Task<bool> HasHealthConsentAsync(long memberId, CancellationToken ct) =>
         await db.MemberConsents.Where(c => c.MemberId == memberId && c.Kind == ConsentKinds.Health).OrderByDescending(c => c.At).ThenByDescending(c => c.Id)

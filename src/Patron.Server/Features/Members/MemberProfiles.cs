@@ -142,6 +142,11 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
                 await LockAsync(memberId, ct);
                 var now = clock.GetUtcNow().UtcDateTime;
                 var tracked = await db.Members.FirstAsync(m => m.Id == memberId, ct);
+                if (tracked.MergedIntoId is { } survivor)
+                {
+                    throw MergeMembers.MergedProblem(memberId, survivor);
+                }
+
                 var changed = new List<string>();
                 if (coreGiven)
                 {
@@ -218,6 +223,11 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
         await Transactions.RunAsync(db, async ct =>
         {
             await LockAsync(memberId, ct);
+            if (await db.Members.Where(m => m.Id == memberId).Select(m => m.MergedIntoId).FirstAsync(ct) is { } survivor)
+            {
+                throw MergeMembers.MergedProblem(memberId, survivor);
+            }
+
             var kind = await db.MemberProfiles.Where(p => p.MemberId == memberId).Select(p => (MemberKind?)p.Kind).FirstOrDefaultAsync(ct);
             if (kind != MemberKind.Organisation)
             {

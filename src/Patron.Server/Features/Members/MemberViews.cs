@@ -24,6 +24,9 @@ public sealed record MemberView(
     MemberStatus Status,
     IReadOnlyList<CardView> Cards)
 {
+    /// <summary>The member this one was merged into (it is inactive and holds nothing); null when it stands alone.</summary>
+    public long? MergedIntoId { get; init; }
+
     public static MemberView From(Member m, string storeName) => new(
         m.Id,
         m.ProgramId,
@@ -37,7 +40,10 @@ public sealed record MemberView(
         m.Channel,
         m.EnrolledAt,
         m.Status,
-        [.. m.Cards.OrderBy(c => c.Id).Select(c => new CardView(c.Number, c.Kind, c.Status, c.IssuedAt))]);
+        [.. m.Cards.OrderBy(c => c.Id).Select(c => new CardView(c.Number, c.Kind, c.Status, c.IssuedAt))])
+    {
+        MergedIntoId = m.MergedIntoId,
+    };
 }
 
 public sealed record MemberPage(IReadOnlyList<MemberView> Items, int Page, int PageSize, int Total);

@@ -77,6 +77,12 @@ public sealed class MemberLedger(PatronDb db, ProgramRules programs, TimeProvide
             account = await db.MemberAccounts.FirstAsync(a => a.MemberId == memberId, ct);
         }
 
+        // Read after the lock: a merge that committed meanwhile moved everything to the survivor.
+        if (await db.Members.Where(x => x.Id == memberId).Select(x => x.MergedIntoId).FirstAsync(ct) is { } survivor)
+        {
+            throw Members.MergeMembers.MergedProblem(memberId, survivor);
+        }
+
         var lots = await db.PointsLots.Where(l => l.MemberId == memberId && l.Remaining > 0).ToListAsync(ct);
         return new LockedMember(member, account, new PointsAccount(memberId, lots, account.Debt), rules, zone);
     }

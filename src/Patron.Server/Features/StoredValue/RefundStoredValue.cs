@@ -78,14 +78,15 @@ public sealed class RefundStoredValue(PatronDb db, CommitSale checkout, MemberLe
     /// Refuses the refund (the purse has drawn it, newest lot first, in memory only) when it takes
     /// principal from the lot of a top-up that issued sub-cards, handed over gifts or moved the
     /// member up a tier (or, recorded before top-ups kept their tiers, reached a single_top_up
-    /// tier's threshold). The refusal says how much could be refunded before that lot.
+    /// tier's threshold). The refusal says how much could be refunded before that lot. A lot a
+    /// merge carried over names the same top-up on its merge_in entry.
     /// </summary>
     private async Task RefuseTakingBackGrantedBenefitsAsync(StoredValuePurse purse, ProgramDefinition rules, CancellationToken ct)
     {
         var drawn = purse.Entries.Where(e => e.Cause == StoredValueCause.Refund).ToList();
         var lotIds = drawn.Select(e => e.Lot.Id).ToList();
         var topUps = await db.StoredValueEntries.AsNoTracking()
-            .Where(e => lotIds.Contains(e.LotId) && e.Cause == StoredValueCause.TopUp && e.TopUpId != null)
+            .Where(e => lotIds.Contains(e.LotId) && (e.Cause == StoredValueCause.TopUp || e.Cause == StoredValueCause.MergeIn) && e.TopUpId != null)
             .Join(db.TopUps.AsNoTracking(), e => e.TopUpId, t => t.Id, (e, t) => new { e.LotId, TopUp = t })
             .ToListAsync(ct);
         var tierThresholds = rules.Tiers.Where(t => t.Qualification.Kind == TierQualificationKind.SingleTopUp).Select(t => t.Qualification.Threshold).ToList();

@@ -55,6 +55,8 @@ public sealed class StoredValueQueries(PatronDb db, TimeProvider clock)
         StoredValueCause.TopUp => "top_up",
         StoredValueCause.SpendReturn => "spend_return",
         StoredValueCause.BonusForfeit => "bonus_forfeit",
+        StoredValueCause.MergeOut => "merge_out",
+        StoredValueCause.MergeIn => "merge_in",
         _ => cause.ToString().ToLowerInvariant(),
     };
 }

@@ -126,6 +126,7 @@ public static class PatronHost
         services.AddScoped<Features.Members.MemberExport>();
         services.AddScoped<Features.Members.MemberDataExport>();
         services.AddScoped<Features.Members.Duplicates>();
+        services.AddScoped<Features.Members.MergeMembers>();
         services.AddHostedService<JobRunner>();
     }
 
@@ -168,6 +169,7 @@ public static class PatronHost
         Features.Care.CareApi.MapCareApi(app);
         Features.Members.MemberExportApi.MapMemberExportApi(app);
         Features.Members.MemberDataExportApi.MapMemberDataExportApi(app);
+        Features.Members.MergeApi.MapMergeApi(app);
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }

@@ -14,6 +14,9 @@ public sealed class ProblemException(int status, string code, string message, IR
     public string Code { get; } = code;
 
     public IReadOnlyList<DomainError> Errors { get; } = errors ?? [];
+
+    /// <summary>Further members of the answer beside <c>code</c> (e.g. <c>mergedIntoId</c>).</summary>
+    public IReadOnlyDictionary<string, object?> Extensions { get; init; } = new Dictionary<string, object?>();
 }
 
 public static class Problem

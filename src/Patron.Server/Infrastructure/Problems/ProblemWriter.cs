@@ -23,6 +23,11 @@ public static class ProblemWriter
         };
         details.Extensions["code"] = p.Code;
         details.Extensions["traceId"] = http.TraceIdentifier;
+        foreach (var (key, value) in p.Extensions)
+        {
+            details.Extensions[key] = value;
+        }
+
         if (p.Errors.Count > 0)
         {
             details.Extensions["errors"] = p.Errors
