@@ -24,6 +24,12 @@ public sealed record CareTaskListItem(long Id, long MemberId, string Member, str
 /// <summary>A member whose long-term medicine runs out soon (or has run out), for the store's call list.</summary>
 public sealed record RefillDue(long MemberId, string Member, string Mobile, string Medicine, DateOnly RunsOutOn, DateOnly RemindOn, bool Overdue);
 
+/// <summary>One page of a store's care list, with the store's today (in its program's time zone).</summary>
+public sealed record CarePage<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total, int Overdue, DateOnly Today)
+{
+    public int Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
+}
+
 /// <summary>
 /// Refill reminders for members with a chronic condition who consented to keep health data:
 /// from their long-term medicines (daily dose, pack size) and what they bought of them, when
@@ -40,8 +46,20 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
     }
 
     /// <summary>Members enrolled at the store whose refill reminder falls within <paramref name="days"/> days, or who have run out.</summary>
-    public async Task<IReadOnlyList<RefillDue>> DueAsync(long storeId, int days, CallerScope caller, CancellationToken ct)
+    public async Task<IReadOnlyList<RefillDue>> DueAsync(long storeId, int days, CallerScope caller, CancellationToken ct) =>
+        (await DueWithTodayAsync(storeId, days, caller, ct)).Due;
+
+    /// <summary>One page of <see cref="DueAsync"/> (the run-out dates are computed, so the page is cut after computing).</summary>
+    public async Task<CarePage<RefillDue>> DuePageAsync(long storeId, int days, int page, int pageSize, CallerScope caller, CancellationToken ct)
     {
+        var (due, today) = await DueWithTodayAsync(storeId, days, caller, ct);
+        page = Math.Clamp(page, 1, Math.Max(1, (due.Count + pageSize - 1) / pageSize));
+        return new CarePage<RefillDue>([.. due.Skip((page - 1) * pageSize).Take(pageSize)], page, pageSize, due.Count, due.Count(d => d.Overdue), today);
+    }
+
+    private async Task<(List<RefillDue> Due, DateOnly Today)> DueWithTodayAsync(long storeId, int days, CallerScope caller, CancellationToken ct)
+    {
+        EnsureCareRole(caller);
         var store = await db.Stores.AsNoTracking().FirstOrDefaultAsync(s => s.Id == storeId, ct);
         if (store is null || !caller.CanBrowseStore(storeId) || days is < 0 or > 90)
         {
@@ -64,7 +82,7 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
             }
         }
 
-        return [.. due.OrderByDescending(d => d.Overdue).ThenBy(d => d.RunsOutOn)];
+        return ([.. due.OrderByDescending(d => d.Overdue).ThenBy(d => d.RunsOutOn).ThenBy(d => d.MemberId)], today);
     }
 
     /// <summary>Plans a call or visit for a member with health consent, at a store the caller acts for.</summary>
@@ -87,6 +105,7 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
         }
 
         errors.ThrowIfAny();
+        EnsureCareRole(caller);
         var member = await VisibleMemberAsync(memberId, caller, ct);
         var storeId = r.StoreId ?? caller.DefaultStoreId ?? member.EnrolStoreId;
         caller.EnsureCanActAs(storeId);
@@ -111,6 +130,7 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
             throw Problem.Invalid(invalid);
         }
 
+        EnsureCareRole(caller);
         var task = await db.CareTasks.FirstOrDefaultAsync(t => t.Id == taskId, ct);
         var member = task is null ? null : await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == task.MemberId, ct);
         if (task is null || member is null || !caller.CanSeeProgram(member.ProgramId) || !caller.CanBrowseStore(task.StoreId))
@@ -149,8 +169,16 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
     }
 
     /// <summary>A store's open follow-ups, overdue first.</summary>
-    public async Task<IReadOnlyList<CareTaskListItem>> OpenTasksAsync(long storeId, CallerScope caller, CancellationToken ct)
+    public async Task<IReadOnlyList<CareTaskListItem>> OpenTasksAsync(long storeId, CallerScope caller, CancellationToken ct) =>
+        (await OpenTasksPageAsync(storeId, 1, 500, caller, ct)).Items;
+
+    /// <summary>
+    /// One page of a store's open follow-ups, overdue first (an overdue one is due before today, so
+    /// the earliest due come first), cut in the database.
+    /// </summary>
+    public async Task<CarePage<CareTaskListItem>> OpenTasksPageAsync(long storeId, int page, int pageSize, CallerScope caller, CancellationToken ct)
     {
+        EnsureCareRole(caller);
         var store = await db.Stores.AsNoTracking().FirstOrDefaultAsync(s => s.Id == storeId, ct);
         if (store is null || !caller.CanBrowseStore(storeId))
         {
@@ -158,13 +186,30 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
         }
 
         var today = await TodayAsync(store.ProgramId, ct);
-        var rows = await (from t in db.CareTasks.AsNoTracking()
+        var open = db.CareTasks.AsNoTracking().Where(t => t.StoreId == storeId && t.DoneAt == null);
+        var total = await open.CountAsync(ct);
+        var overdue = await open.CountAsync(t => t.DueOn < today, ct);
+        page = Math.Clamp(page, 1, Math.Max(1, (total + pageSize - 1) / pageSize));
+        var rows = await (from t in open
                           join m in db.Members.AsNoTracking() on t.MemberId equals m.Id
-                          where t.StoreId == storeId && t.DoneAt == null
-                          orderby t.DueOn
-                          select new { t.Id, t.MemberId, m.Name, m.Mobile, t.Kind, t.DueOn }).Take(500).ToListAsync(ct);
-        return [.. rows.Select(x => new CareTaskListItem(x.Id, x.MemberId, Masking.Name(x.Name), Masking.Phone(x.Mobile), x.Kind == CareTaskKind.Visit ? "visit" : "call", x.DueOn, x.DueOn < today))
-            .OrderByDescending(x => x.Overdue).ThenBy(x => x.DueOn)];
+                          orderby t.DueOn, t.Id
+                          select new { t.Id, t.MemberId, m.Name, m.Mobile, t.Kind, t.DueOn }).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        var items = rows.Select(x => new CareTaskListItem(x.Id, x.MemberId, Masking.Name(x.Name), Masking.Phone(x.Mobile), x.Kind == CareTaskKind.Visit ? "visit" : "call", x.DueOn, x.DueOn < today))
+            .OrderByDescending(x => x.Overdue).ThenBy(x => x.DueOn).ToList();
+        return new CarePage<CareTaskListItem>(items, page, pageSize, total, overdue, today);
+    }
+
+    /// <summary>Today in the member's program's time zone (the day follow-ups fall due against).</summary>
+    public async Task<DateOnly> TodayForMemberAsync(long memberId, CallerScope caller, CancellationToken ct) =>
+        await TodayAsync((await VisibleMemberAsync(memberId, caller, ct)).ProgramId, ct);
+
+    /// <summary>Medicines and follow-ups are pharmacy work: marketing neither sees the store's lists nor plans or records them.</summary>
+    private static void EnsureCareRole(CallerScope caller)
+    {
+        if (caller.Role == PatronClaims.Roles.Marketing)
+        {
+            throw Problem.Forbidden("scope.store_forbidden", "Medicines and follow-ups are for the member's own store and head office.");
+        }
     }
 
     private CareTaskView View(CareTask t, DateOnly today) =>
@@ -227,7 +272,7 @@ public static class CareApi
             .RequireAuthorization(Permissions.MembersRead)
             .WithName("ListRefillsDue")
             .WithSummary("The store's members to remind of a refill within `days` days (default 7), overdue first; names and phones masked.")
-            .ProducesProblem(404);
+            .ProducesProblem(403).ProducesProblem(404);
 
         app.MapPost("/api/members/{memberId:long}/care-tasks", async (long memberId, CareTaskRequest request, CarePlans care, HttpContext http, CancellationToken ct) =>
                 TypedResults.Ok(await care.PlanAsync(memberId, request, CallerScope.From(http.User), ct)))
@@ -261,6 +306,6 @@ public static class CareApi
             .RequireAuthorization(Permissions.MembersRead)
             .WithName("ListCareTasks")
             .WithSummary("A store's open follow-ups, overdue first; names and phones masked, no health detail.")
-            .ProducesProblem(404);
+            .ProducesProblem(403).ProducesProblem(404);
     }
 }

@@ -25,6 +25,7 @@ public static class Permissions
     public const string CatalogueStock = "catalogue.stock";
     public const string PersonalDataUnmask = "personal_data.unmask";
     public const string MembersMerge = "members.merge";
+    public const string CareRead = "care.read";
 
     private static readonly string[] AllStaff = [R.Admin, R.Marketing, R.StoreManager, R.Cashier, R.Auditor];
 
@@ -49,5 +50,6 @@ public static class Permissions
         o.AddPolicy(CatalogueStock, p => p.RequireRole(R.Admin, R.StoreManager));
         o.AddPolicy(PersonalDataUnmask, p => p.RequireRole(R.Admin, R.StoreManager));
         o.AddPolicy(MembersMerge, p => p.RequireRole(R.Admin, R.StoreManager));
+        o.AddPolicy(CareRead, p => p.RequireRole(R.Admin, R.StoreManager, R.Cashier, R.Auditor));
     }
 }
