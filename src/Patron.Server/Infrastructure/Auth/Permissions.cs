@@ -24,6 +24,7 @@ public static class Permissions
     public const string CouponsIssue = "coupons.issue";
     public const string CatalogueStock = "catalogue.stock";
     public const string PersonalDataUnmask = "personal_data.unmask";
+    public const string MembersImport = "members.import";
 
     private static readonly string[] AllStaff = [R.Admin, R.Marketing, R.StoreManager, R.Cashier, R.Auditor];
 
@@ -47,5 +48,6 @@ public static class Permissions
         o.AddPolicy(CouponsIssue, p => p.RequireRole(R.Admin, R.Marketing, R.StoreManager));
         o.AddPolicy(CatalogueStock, p => p.RequireRole(R.Admin, R.StoreManager));
         o.AddPolicy(PersonalDataUnmask, p => p.RequireRole(R.Admin, R.StoreManager));
+        o.AddPolicy(MembersImport, p => p.RequireRole(R.Admin));
     }
 }

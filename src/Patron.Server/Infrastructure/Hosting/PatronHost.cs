@@ -125,6 +125,7 @@ public static class PatronHost
         services.AddScoped<Features.Members.MemberExport>();
         services.AddScoped<Features.Members.Duplicates>();
         services.AddHostedService<JobRunner>();
+        Features.Import.ImportsApi.AddMemberImports(services);
     }
 
     public static void UsePatron(this WebApplication app)
@@ -165,6 +166,7 @@ public static class PatronHost
         Features.Rewards.CatalogueApi.MapCatalogueApi(app);
         Features.Care.CareApi.MapCareApi(app);
         Features.Members.MemberExportApi.MapMemberExportApi(app);
+        Features.Import.ImportsApi.MapImportsApi(app);
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }
