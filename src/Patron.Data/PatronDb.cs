@@ -81,6 +81,10 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
 
     public DbSet<ImportError> ImportErrors => Set<ImportError>();
 
+    public DbSet<ImportUpload> ImportUploads => Set<ImportUpload>();
+
+    public DbSet<ImportUploadError> ImportUploadErrors => Set<ImportUploadError>();
+
     public DbSet<IdempotencyRecord> IdempotencyKeys => Set<IdempotencyRecord>();
 
     public DbSet<CardEvent> CardEvents => Set<CardEvent>();

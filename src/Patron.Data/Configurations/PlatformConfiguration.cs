@@ -47,3 +47,32 @@ internal sealed class ImportErrorConfiguration : IEntityTypeConfiguration<Import
         b.HasOne<ImportJob>().WithMany().HasForeignKey(x => x.JobId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class ImportUploadConfiguration : IEntityTypeConfiguration<ImportUpload>
+{
+    public void Configure(EntityTypeBuilder<ImportUpload> b)
+    {
+        b.ToTable("import_uploads");
+        b.Property(x => x.StoreCode).HasMaxLength(32);
+        b.Property(x => x.FileName).HasMaxLength(200);
+        b.Property(x => x.FileHash).HasMaxLength(64);
+        b.Property(x => x.StoredName).HasMaxLength(64);
+        b.Property(x => x.ErrorCode).HasMaxLength(60);
+        b.Property(x => x.Message).HasMaxLength(500);
+        b.HasIndex(x => new { x.Status, x.Id });
+        b.HasIndex(x => new { x.ProgramId, x.FileHash });
+    }
+}
+
+internal sealed class ImportUploadErrorConfiguration : IEntityTypeConfiguration<ImportUploadError>
+{
+    public void Configure(EntityTypeBuilder<ImportUploadError> b)
+    {
+        b.ToTable("import_upload_errors");
+        b.Property(x => x.Column).HasMaxLength(40);
+        b.Property(x => x.Code).HasMaxLength(60);
+        b.Property(x => x.Message).HasMaxLength(300);
+        b.HasIndex(x => new { x.UploadId, x.Row });
+        b.HasOne<ImportUpload>().WithMany().HasForeignKey(x => x.UploadId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -37,12 +37,13 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
     /// <summary>At most this many errors come back in the report (all of them are stored with the job).</summary>
     public const int ReportedErrors = 2_000;
 
+    /// <param name="tracker">Live counters for a progress display, and a hook for each chunk's refused rows.</param>
     public async Task<ImportReport> RunAsync(Stream file, string fileName, long programId, string? defaultStore, bool checkOnly, CallerScope? caller,
-        Action<ImportProgress>? progress, CancellationToken ct, int chunkSize = DefaultChunk)
+        Action<ImportProgress>? progress, CancellationToken ct, int chunkSize = DefaultChunk, ImportTracker? tracker = null)
     {
         try
         {
-            return await RunCoreAsync(file, fileName, programId, defaultStore, checkOnly, caller, progress, ct, chunkSize);
+            return await RunCoreAsync(file, fileName, programId, defaultStore, checkOnly, caller, progress, ct, chunkSize, tracker);
         }
         catch (FormatException e)
         {
@@ -52,7 +53,7 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
     }
 
     private async Task<ImportReport> RunCoreAsync(Stream file, string fileName, long programId, string? defaultStore, bool checkOnly, CallerScope? caller,
-        Action<ImportProgress>? progress, CancellationToken ct, int chunkSize)
+        Action<ImportProgress>? progress, CancellationToken ct, int chunkSize, ImportTracker? tracker)
     {
         var started = Stopwatch.StartNew();
         var now = clock.GetUtcNow().UtcDateTime;
@@ -68,6 +69,8 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
         var job = checkOnly ? null : await db.ImportJobs.Where(j => j.ProgramId == programId && j.FileHash == hash).OrderByDescending(j => j.Id).FirstOrDefaultAsync(ct);
         if (job is { Status: ImportStatus.Completed })
         {
+            tracker?.Job(job.Id);
+            tracker?.Finish(job.TotalRows, job.Imported, job.Rejected);
             return new ImportReport(job.Id, false, false, true, job.TotalRows, job.Imported, job.Rejected, started.Elapsed, []);
         }
 
@@ -99,6 +102,7 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
         var (columns, headerErrors) = MemberRows.FromHeader(records.Current.Fields);
         if (columns is null)
         {
+            tracker?.Finish(0, 0, 0);
             return new ImportReport(null, checkOnly, false, false, 0, 0, 0, started.Elapsed, headerErrors);
         }
 
@@ -130,6 +134,7 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
             await db.SaveChangesAsync(ct);
         }
 
+        tracker?.Job(job?.Id);
         var writer = checkOnly ? null : new ImportWriter(db, rules, zone, now, caller?.StaffId);
         if (writer is not null && maxSequence > 0)
         {
@@ -140,13 +145,14 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
         var done = job?.DoneRows ?? 0;
         var (rows, imported, rejected) = (done, job?.Imported ?? 0, job?.Rejected ?? 0);
         var length = file.CanSeek ? file.Length : 0;
+        tracker?.Begin(done, imported, rejected);
 
         // Reading, checking and encrypting the next chunk (on its own connection) overlaps with
         // writing this one.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var prepared = Channel.CreateBounded<Prepared>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
         var producer = Task.Run(() => ProduceAsync(rowsOfFile, columns, ctx, programId, job?.Id ?? 0, program.CardPrefix, writer, done, chunkSize,
-            () => length > 0 ? Math.Min(1, (double)file.Position / length) : 0, prepared.Writer, stop.Token), stop.Token);
+            () => length > 0 ? Math.Min(1, (double)file.Position / length) : 0, prepared.Writer, tracker, stop.Token), stop.Token);
         try
         {
             await foreach (var p in prepared.Reader.ReadAllAsync(ct))
@@ -162,6 +168,12 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
                 if (errors.Count < ReportedErrors)
                 {
                     errors.AddRange(p.Errors.Take(ReportedErrors - errors.Count));
+                }
+
+                tracker?.Committed(rows, imported, rejected);
+                if (tracker?.OnRefused is { } onRefused && p.Errors.Count > 0)
+                {
+                    await onRefused(p.Errors, ct);
                 }
 
                 progress?.Invoke(new ImportProgress(rows, imported, rejected, p.Fraction, started.Elapsed));
@@ -185,6 +197,7 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
             await db.SaveChangesAsync(ct);
         }
 
+        tracker?.Finish(rows, imported, rejected);
         return new ImportReport(job?.Id, checkOnly, resumed, false, rows, imported, rejected, started.Elapsed, errors);
     }
 
@@ -192,7 +205,7 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
     private sealed record Prepared(int Good, List<RowError> Errors, int RowsThrough, double Fraction, ImportWriter.Batch? Batch);
 
     private async Task ProduceAsync(IEnumerator<(int Line, List<string> Fields)> records, MemberRows columns, MemberRows.Context ctx, long programId, long jobId, string cardPrefix,
-        ImportWriter? writer, int done, int chunkSize, Func<double> fraction, ChannelWriter<Prepared> output, CancellationToken ct)
+        ImportWriter? writer, int done, int chunkSize, Func<double> fraction, ChannelWriter<Prepared> output, ImportTracker? tracker, CancellationToken ct)
     {
         try
         {
@@ -241,6 +254,15 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
                 if (member is not null)
                 {
                     rowErrors.AddRange(seen.Add(member));
+                }
+
+                if (tracker is not null)
+                {
+                    tracker.RowChecked(rows);
+                    if ((rows & 255) == 0)
+                    {
+                        tracker.Reached(fraction());
+                    }
                 }
 
                 if (rowErrors.Count > 0)

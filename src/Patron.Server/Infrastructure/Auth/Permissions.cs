@@ -26,6 +26,7 @@ public static class Permissions
     public const string PersonalDataUnmask = "personal_data.unmask";
     public const string MembersMerge = "members.merge";
     public const string CareRead = "care.read";
+    public const string MembersImport = "members.import";
 
     private static readonly string[] AllStaff = [R.Admin, R.Marketing, R.StoreManager, R.Cashier, R.Auditor];
 
@@ -51,5 +52,6 @@ public static class Permissions
         o.AddPolicy(PersonalDataUnmask, p => p.RequireRole(R.Admin, R.StoreManager));
         o.AddPolicy(MembersMerge, p => p.RequireRole(R.Admin, R.StoreManager));
         o.AddPolicy(CareRead, p => p.RequireRole(R.Admin, R.StoreManager, R.Cashier, R.Auditor));
+        o.AddPolicy(MembersImport, p => p.RequireRole(R.Admin));
     }
 }

@@ -128,6 +128,7 @@ public static class PatronHost
         services.AddScoped<Features.Members.Duplicates>();
         services.AddScoped<Features.Members.MergeMembers>();
         services.AddHostedService<JobRunner>();
+        Features.Import.ImportsApi.AddMemberImports(services);
     }
 
     public static void UsePatron(this WebApplication app)
@@ -170,6 +171,7 @@ public static class PatronHost
         Features.Members.MemberExportApi.MapMemberExportApi(app);
         Features.Members.MemberDataExportApi.MapMemberDataExportApi(app);
         Features.Members.MergeApi.MapMergeApi(app);
+        Features.Import.ImportsApi.MapImportsApi(app);
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }
