@@ -62,4 +62,14 @@ public sealed class MemberProfileRulesTests
             ["kind", "phone2", "email", "weChat", "insuranceType", "interests", "tags", "community", "notes"],
             errors.Select(e => e.Field));
     }
+
+    [Fact]
+    public void ProfileFields_RefuseMoreInterestsThanTheColumnHolds()
+    {
+        var known = Enumerable.Range(1, 40).Select(i => "interest_code_number_" + i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var (fields, errors) = ProfileFields.Normalize(null, false, null, null, null, null, null, null, null, null, known, null, null, known);
+        Assert.Null(fields);
+        Assert.Equal("profile.interests_too_many", Assert.Single(errors).Code);
+        Assert.NotNull(ProfileFields.Normalize(null, false, null, null, null, null, null, null, null, null, known.Take(10).ToList(), null, null, known).Fields);
+    }
 }

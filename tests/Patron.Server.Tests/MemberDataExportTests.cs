@@ -151,7 +151,7 @@ public abstract class MemberDataExportTests(PatronApp app)
         var doc = JsonDocument.Parse(Read(zip, "member.json", out _)).RootElement;
         Assert.Equal(idNumber, doc.GetProperty("profile").GetProperty("idNumber").GetString());
         var sections = doc.EnumerateObject().Where(p => p.Value.ValueKind is JsonValueKind.Array or JsonValueKind.Object).Select(p => p.Name).ToList();
-        Assert.Equal(22, sections.Count);
+        Assert.Equal(23, sections.Count);
         Assert.Equal(sections.Count + 1, zip.Entries.Count);
 
         foreach (var section in sections)

@@ -94,25 +94,53 @@ public abstract class MemberProfileTests(PatronApp app)
     }
 
     [Fact]
-    public async Task CorrectingThePhone_KeepsItUniqueInTheProgram_AndTheNewPhoneIdentifiesTheMember()
+    public async Task CorrectingThePhone_NeedsCounterStaffAndAReason_KeepsItUnique_AndTheNewPhoneIdentifiesTheMember()
     {
         await EnsureProgramAsync();
         var oldPhone = PatronApp.NewPhone();
         var member = (await (await _a1.PostJson("/api/members", new { name = "换号码", mobile = oldPhone })).ReadJson()).GetProperty("id").GetInt64();
         var taken = PatronApp.NewPhone();
         await _a1.PostJson("/api/members", new { name = "占号码", mobile = taken });
-
-        await AssertProblem(await _a1.PutJson($"/api/members/{member}/profile", new { mobile = taken }), HttpStatusCode.Conflict, "member.phone_taken");
         var newPhone = PatronApp.NewPhone();
-        Assert.Equal(HttpStatusCode.OK, (await _a1.PutJson($"/api/members/{member}/profile", new { mobile = newPhone, gender = "female" })).StatusCode);
+
+        // A POS terminal and marketing do not re-point who a phone finds; staff at the counter do, with a reason.
+        await AssertProblem(await _a1.PutJson($"/api/members/{member}/profile", new { mobile = newPhone, reason = "x" }), HttpStatusCode.Forbidden, "profile.identity_change_forbidden");
+        var marketing = await app.SignInAsync("marketing");
+        await AssertProblem(await marketing.Http.PutJson($"/api/members/{member}/profile", new { mobile = newPhone, reason = "x" }), HttpStatusCode.Forbidden, "profile.identity_change_forbidden");
+        var cashier = await app.SignInAsync("cashier-a1");
+        await AssertProblem(await cashier.Http.PutJson($"/api/members/{member}/profile", new { mobile = newPhone }), HttpStatusCode.BadRequest, Problem.ValidationCode, ("reason", "profile.reason_required"));
+        await AssertProblem(await cashier.Http.PutJson($"/api/members/{member}/profile", new { mobile = taken, reason = "会员换号" }), HttpStatusCode.Conflict, "member.phone_taken");
+        Assert.Equal(HttpStatusCode.OK, (await cashier.Http.PutJson($"/api/members/{member}/profile", new { mobile = newPhone, gender = "female", reason = "会员换号" })).StatusCode);
 
         var found = await (await _a1.PostJson("/api/checkout/identify", new { phone = newPhone })).ReadJson();
         Assert.Equal(member, found.GetProperty("member").GetProperty("id").GetInt64());
         Assert.Equal(HttpStatusCode.NotFound, (await _a1.PostJson("/api/checkout/identify", new { phone = oldPhone })).StatusCode);
         var audit = await app.WithDbAsync(db => db.AuditLog.AsNoTracking().Where(a => a.Action == "member.profile_updated" && a.MemberId == member).SingleAsync());
-        Assert.Contains("mobile", audit.Detail);
+        Assert.Contains("会员换号", audit.Detail);
+        Assert.Contains(newPhone[^4..], audit.Detail); // old and new, masked
+        Assert.Contains(oldPhone[^4..], audit.Detail);
         Assert.DoesNotContain(newPhone, audit.Detail);
-        Assert.DoesNotContain(oldPhone[^8..], audit.Detail);
+        Assert.DoesNotContain(oldPhone, audit.Detail);
+    }
+
+    [Fact]
+    public async Task MaskedContacts_AreKeptWhenLeftOut_RemovedWhenEmpty_AndAMaskSentBackIsRefused()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync("读改写");
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PutJson($"/api/members/{member}/profile", FullProfile(PatronApp.NewPhone()))).StatusCode);
+
+        // What a client reads back, sent again: the masks are refused and nothing changes.
+        var read = await (await _a1.Get($"/api/members/{member}/profile")).ReadJson();
+        var echo = await _a1.PutJson($"/api/members/{member}/profile", new { district = "海淀区", email = read.GetProperty("email").GetString(), address = read.GetProperty("address").GetString() });
+        await AssertProblem(echo, HttpStatusCode.BadRequest, Problem.ValidationCode, ("email", "profile.masked_value"), ("address", "profile.masked_value"));
+
+        // Left out: kept. Empty: removed.
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PutJson($"/api/members/{member}/profile", new { district = "海淀区", weChat = "" })).StatusCode);
+        var row = await app.WithDbAsync(db => db.MemberProfiles.AsNoTracking().SingleAsync(p => p.MemberId == member));
+        Assert.Equal((Email, "海淀区", (string?)null), (row.Email, row.District, row.WeChat));
+        Assert.NotNull(row.AddressCipher);
+        Assert.NotNull(row.Phone2);
     }
 
     [Fact]
@@ -135,6 +163,12 @@ public abstract class MemberProfileTests(PatronApp app)
         var identified = await (await _a1.PostJson("/api/checkout/identify", new { phone = buyer })).ReadJson();
         Assert.Equal(member, identified.GetProperty("member").GetProperty("id").GetInt64());
 
+        // Made a person again, the member has no purchasers: the buyer's phone no longer finds it.
+        var person = await (await _a1.PutJson($"/api/members/{member}/profile", new { kind = "person" })).ReadJson();
+        Assert.Empty(person.GetProperty("purchasers").EnumerateArray());
+        Assert.Equal(HttpStatusCode.NotFound, (await _a1.PostJson("/api/checkout/identify", new { phone = buyer })).StatusCode);
+        await _a1.PutJson($"/api/members/{member}/profile", new { kind = "organisation" });
+        withBuyer = await (await _a1.PostJson($"/api/members/{member}/purchasers", new { name = "李采购", mobile = buyer })).ReadJson();
         var purchaserId = withBuyer.GetProperty("purchasers")[0].GetProperty("id").GetInt64();
         var removed = await (await _a1.Delete($"/api/members/{member}/purchasers/{purchaserId}")).ReadJson();
         Assert.Empty(removed.GetProperty("purchasers").EnumerateArray());
@@ -300,6 +334,49 @@ public abstract class MemberProfileTests(PatronApp app)
         var id = await manager.PostFormAsync($"/members/{member}/unmask", new() { ["Field"] = "id_number", ["Reason"] = "核对身份" });
         Assert.Contains(idNumber, await id.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
         Assert.Equal(2, await app.WithDbAsync(db => db.AuditLog.CountAsync(a => a.Action == "personal_data.unmasked" && a.MemberId == member)));
+    }
+
+    [Fact]
+    public async Task AHealthFileOnRecord_IsReplacedOnlyByThoseWhoMayReadIt()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync("覆盖健康档案");
+        await _a1.PostJson($"/api/members/{member}/consents", new { kind = "health_data", granted = true });
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PutJson($"/api/members/{member}/health", new { allergies = new[] { "青霉素类" } })).StatusCode); // an empty file is filled at the counter
+
+        await AssertProblem(await _a1.PutJson($"/api/members/{member}/health", new { allergies = Array.Empty<string>() }), HttpStatusCode.Forbidden, "health.replace_forbidden");
+        var cashier = await app.SignInAsync("cashier-a1");
+        await AssertProblem(await cashier.Http.PutJson($"/api/members/{member}/health", new { allergies = Array.Empty<string>() }), HttpStatusCode.Forbidden, "health.replace_forbidden");
+        Assert.Equal(1, (await (await _a1.Get($"/api/members/{member}/health")).ReadJson()).GetProperty("allergies").GetInt32());
+
+        var manager = await app.SignInAsync("manager-a");
+        var replaced = await (await manager.Http.PutJson($"/api/members/{member}/health", new { allergies = new[] { "青霉素类", "磺胺类" } })).ReadJson();
+        Assert.Equal(2, replaced.GetProperty("allergies").GetInt32());
+    }
+
+    [Fact]
+    public async Task ErasingAMember_ErasesTheDuplicatesMergedIntoIt_AndTheOwnDataExportListedThem()
+    {
+        await EnsureProgramAsync();
+        var name = "合并后注销" + Guid.NewGuid().ToString("N")[..4];
+        var keptPhone = PatronApp.NewPhone();
+        var duplicatePhone = PatronApp.NewPhone();
+        var kept = (await (await _a1.PostJson("/api/members", new { name, mobile = keptPhone })).ReadJson()).GetProperty("id").GetInt64();
+        var duplicate = (await (await _a1.PostJson("/api/members", new { name, mobile = duplicatePhone })).ReadJson()).GetProperty("id").GetInt64();
+        await _a1.PutJson($"/api/members/{duplicate}/profile", new { email = Email });
+        var admin = await app.SignInAsync("admin");
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson("/api/members/merge", new { survivorId = kept, mergedId = duplicate, reason = "重复登记" })).StatusCode);
+
+        var export = await (await admin.Http.PostJson($"/api/members/{kept}/data-export", new { reason = "本人申请查阅", format = "json" })).ReadJson();
+        var listed = Assert.Single(export.GetProperty("mergedMembers").EnumerateArray());
+        Assert.Equal((duplicate, duplicatePhone), (listed.GetProperty("memberId").GetInt64(), listed.GetProperty("mobile").GetString()));
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/members/{kept}/anonymise", new { reason = "本人申请注销" })).StatusCode);
+        var rows = await app.WithDbAsync(db => db.Members.AsNoTracking().Where(m => m.Id == kept || m.Id == duplicate).ToListAsync());
+        Assert.All(rows, r => Assert.NotNull(r.AnonymisedAt));
+        Assert.DoesNotContain(rows, r => r.Name == name || r.Mobile == keptPhone || r.Mobile == duplicatePhone);
+        Assert.Null((await app.WithDbAsync(db => db.MemberProfiles.AsNoTracking().SingleAsync(p => p.MemberId == kept))).Email); // the duplicate's file moved to the kept member, and went with it
+        Assert.Equal(HttpStatusCode.NotFound, (await _a1.PostJson("/api/checkout/identify", new { phone = duplicatePhone })).StatusCode);
     }
 
     private static object FullProfile(string phone2) => new

@@ -230,6 +230,11 @@ public sealed record ProfileFields(
             errors.Add(new DomainError("profile.interest_unknown", $"'{Cut(unknown)}' is not one of the program's interests.", "interests"));
         }
 
+        if (MemberProfile.Join(chosen).Length > MemberProfile.ListMaxLength)
+        {
+            errors.Add(new DomainError("profile.interests_too_many", "Too many interests are chosen for one member.", "interests"));
+        }
+
         var cleanTags = (tags ?? []).Select(t => (t ?? "").Trim()).Where(t => t.Length > 0).Distinct().ToList();
         if (cleanTags.Count > MaxTags || cleanTags.Any(t => t.Length > TagMaxLength || t.Contains('|') || t.Any(char.IsControl)))
         {

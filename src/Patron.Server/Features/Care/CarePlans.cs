@@ -203,10 +203,10 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
     public async Task<DateOnly> TodayForMemberAsync(long memberId, CallerScope caller, CancellationToken ct) =>
         await TodayAsync((await VisibleMemberAsync(memberId, caller, ct)).ProgramId, ct);
 
-    /// <summary>Medicines and follow-ups are pharmacy work: marketing neither sees the store's lists nor plans or records them.</summary>
+    /// <summary>Medicines and follow-ups are pharmacy work: marketing and auditors neither see the store's lists nor plan or record them.</summary>
     private static void EnsureCareRole(CallerScope caller)
     {
-        if (caller.Role == PatronClaims.Roles.Marketing)
+        if (caller.Role is PatronClaims.Roles.Marketing or PatronClaims.Roles.Auditor)
         {
             throw Problem.Forbidden("scope.store_forbidden", "Medicines and follow-ups are for the member's own store and head office.");
         }
@@ -219,7 +219,7 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
     private async Task<Member> CaringMemberAsync(long memberId, CallerScope caller, CancellationToken ct)
     {
         var member = await VisibleMemberAsync(memberId, caller, ct);
-        return (caller.AllStores || caller.CanActAs(member.EnrolStoreId)) && caller.Role != PatronClaims.Roles.Marketing
+        return (caller.AllStores || caller.CanActAs(member.EnrolStoreId)) && caller.Role is not (PatronClaims.Roles.Marketing or PatronClaims.Roles.Auditor)
             ? member
             : throw Problem.Forbidden("scope.store_forbidden", "Medicines and follow-ups are for the member's own store and head office.");
     }

@@ -57,7 +57,7 @@ public sealed class IndexModel(CarePlans care, StoreDirectory stores, IStringLoc
 
     public CarePage<RefillDue> Refills { get; private set; } = new([], 1, PageSize, 0, 0, default);
 
-    /// <summary>Whether the caller records and plans follow-ups for the chosen store (auditors read).</summary>
+    /// <summary>Whether the caller records and plans follow-ups for the chosen store.</summary>
     public bool CanAct { get; private set; }
 
     /// <summary>The form that was posted and refused: shown open again, with its errors beside the fields.</summary>

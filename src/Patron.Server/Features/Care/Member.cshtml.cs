@@ -31,7 +31,7 @@ public sealed class MemberCareModel(FindMembers find, HealthFile health, CarePla
 
     public DateOnly Today { get; private set; }
 
-    /// <summary>Counter roles plan follow-ups for members who consented to keep health data; auditors read.</summary>
+    /// <summary>Counter roles plan follow-ups for members who consented to keep health data.</summary>
     public bool CanPlan => Health.Consent && User.IsInRole(PatronClaims.Roles.Admin, PatronClaims.Roles.StoreManager, PatronClaims.Roles.Cashier);
 
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)

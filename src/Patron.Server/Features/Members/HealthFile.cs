@@ -126,6 +126,14 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Mem
             var now = clock.GetUtcNow().UtcDateTime;
             var cipher = protector.ProtectHealth(profile);
             var row = await db.MemberHealth.FirstOrDefaultAsync(h => h.MemberId == memberId, ct);
+
+            // A file on record is replaced only by those who may read it (after unmasking): nobody overwrites allergies they cannot see.
+            if (row is not null && caller.Role is not (PatronClaims.Roles.Admin or PatronClaims.Roles.StoreManager)
+                && protector.UnprotectHealth(row.Cipher) is { } existing && (existing.Conditions.Count + existing.Allergies.Count + existing.Medicines.Count) > 0)
+            {
+                throw Problem.Forbidden("health.replace_forbidden", "A health file on record is changed by a store manager or head office, after unmasking it.");
+            }
+
             if (row is null)
             {
                 db.MemberHealth.Add(new MemberHealth(memberId, cipher, now, caller.StaffId));
@@ -236,20 +244,26 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Mem
             var member = await db.Members.FirstAsync(m => m.Id == memberId, ct);
             if (member.AnonymisedAt is not null)
             {
-                throw Problem.Conflict("anonymise.done", "This member's personal data was already erased.");
+                throw Problem.Conflict("anonymise.done", "This member's personal data was erased at their request.");
             }
 
-            member.Anonymise(now);
-            await profiles.EraseAsync(memberId, now, ct);
-            await db.MemberHealth.Where(h => h.MemberId == memberId).ExecuteDeleteAsync(ct);
-            await db.Database.ExecuteSqlAsync($"UPDATE care_tasks SET cipher = NULL WHERE member_id = {memberId}", ct);
-            await db.Database.ExecuteSqlAsync($"UPDATE cards SET holder = NULL, status = {(int)Domain.Cards.CardStatus.Inactive}, status_at = {now} WHERE member_id = {memberId}", ct);
-            foreach (var kind in ConsentKinds.All)
+            // The person may have been enrolled twice and merged: the duplicates they were merged from are erased with them.
+            var merged = await db.Members.Where(m => m.MergedIntoId == memberId && m.AnonymisedAt == null).ToListAsync(ct);
+            foreach (var one in merged.Prepend(member))
             {
-                db.MemberConsents.Add(new MemberConsent(memberId, kind, false, "request", now, caller.StaffId, null));
+                await LockAsync(one.Id, ct);
+                one.Anonymise(now);
+                await profiles.EraseAsync(one.Id, now, ct);
+                await db.MemberHealth.Where(h => h.MemberId == one.Id).ExecuteDeleteAsync(ct);
+                await db.Database.ExecuteSqlAsync($"UPDATE care_tasks SET cipher = NULL WHERE member_id = {one.Id}", ct);
+                await db.Database.ExecuteSqlAsync($"UPDATE cards SET holder = NULL, status = {(int)Domain.Cards.CardStatus.Inactive}, status_at = {now} WHERE member_id = {one.Id}", ct);
+                foreach (var kind in ConsentKinds.All)
+                {
+                    db.MemberConsents.Add(new MemberConsent(one.Id, kind, false, "request", now, caller.StaffId, null));
+                }
             }
 
-            audit.Record(caller, "member.anonymised", member.EnrolStoreId, memberId, "member", memberId, new { reason });
+            audit.Record(caller, "member.anonymised", member.EnrolStoreId, memberId, "member", memberId, new { reason, merged = merged.Select(m => m.Id).ToList() });
             await db.SaveChangesAsync(ct);
             var store = await db.Stores.Where(s => s.Id == member.EnrolStoreId).Select(s => s.Name).FirstAsync(ct);
             return MemberView.From(member, store);

@@ -150,6 +150,7 @@ public sealed class MemberDataExport(
             Health = await db.MemberHealth.AsNoTracking().FirstOrDefaultAsync(h => h.MemberId == id, ct),
             File = await db.MemberProfiles.AsNoTracking().FirstOrDefaultAsync(p => p.MemberId == id, ct),
             Purchasers = await db.MemberPurchasers.AsNoTracking().Where(p => p.MemberId == id).OrderBy(p => p.Id).ToListAsync(ct),
+            MergedFrom = await db.Members.AsNoTracking().Where(m => m.MergedIntoId == id).OrderBy(m => m.Id).ToListAsync(ct),
             Cards = await db.Cards.AsNoTracking().Where(c => c.MemberId == id).OrderBy(c => c.Id).ToListAsync(ct),
             CardEvents = await db.CardEvents.AsNoTracking().Where(e => e.MemberId == id).OrderBy(e => e.At).ThenBy(e => e.Id).ToListAsync(ct),
             TierChanges = await db.TierChanges.AsNoTracking().Where(t => t.MemberId == id).OrderBy(t => t.At).ThenBy(t => t.Id).ToListAsync(ct),
@@ -189,6 +190,16 @@ public sealed class MemberDataExport(
         var cardNumbers = d.Cards.ToDictionary(c => c.Id, c => c.Number);
 
         var sections = new List<Section> { Profile(d), Account(d, Tier) };
+
+        // The same person's duplicate enrolments merged into this member: their identity is this person's data too.
+        var mergedFrom = Table("mergedMembers", ("memberId", "Member id"), ("name", "Name"), ("mobile", "Mobile"), ("idNumber", "ID number"), ("enrolStore", "Enrolment store"), ("enrolledAt", "Enrolled at"), ("mergedAt", "Merged at"));
+        foreach (var x in d.MergedFrom)
+        {
+            var erased = x.AnonymisedAt is not null;
+            mergedFrom.Add(x.Id, erased ? null : x.Name, erased ? null : x.Mobile, x.IdNumberCipher is { } c ? protector.UnprotectIdNumber(c) : null, Store(x.EnrolStoreId), x.EnrolledAt, x.MergedAt);
+        }
+
+        sections.Add(mergedFrom);
 
         var consents = Table("consents", ("kind", "Consent"), ("granted", "Granted"), ("at", "Time"), ("source", "Source"), ("store", "Store"));
         foreach (var c in d.Consents)
@@ -633,6 +644,8 @@ public sealed class MemberDataExport(
         public MemberProfile? File { get; init; }
 
         public required List<MemberPurchaser> Purchasers { get; init; }
+
+        public required List<Member> MergedFrom { get; init; }
 
         public required List<Card> Cards { get; init; }
 

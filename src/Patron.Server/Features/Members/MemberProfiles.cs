@@ -31,6 +31,7 @@ public sealed record ProfileRequest(
     IReadOnlyList<string>? Interests = null,
     IReadOnlyList<string>? Tags = null,
     string? Notes = null,
+    string? Reason = null,
     string? Name = null,
     string? Mobile = null,
     string? Gender = null,
@@ -104,15 +105,32 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
         var member = await VisibleAsync(memberId, caller, ct);
         if (member.AnonymisedAt is not null)
         {
-            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "member.anonymised", "This member's personal data was erased at their request; the file cannot be filled again.");
+            throw Erased();
         }
 
         var policy = await PolicyAsync(member.ProgramId, ct);
         var errors = new FieldErrors();
+
+        // Contacts are shown masked: left out they keep what is on file, "" removes them, and a mask sent back is refused.
+        var onFile = await db.MemberProfiles.AsNoTracking().FirstOrDefaultAsync(p => p.MemberId == memberId, ct);
+        string? Contact(string? given, string? current, string field)
+        {
+            if (given is not null && given.Contains('*', StringComparison.Ordinal))
+            {
+                errors.Add(field, "profile.masked_value", "This is the masked value: send the value itself, leave the field out to keep it, or send an empty value to remove it.");
+            }
+
+            return given ?? current;
+        }
+
+        var phone2 = Contact(r.Phone2, onFile?.Phone2, "phone2");
+        var address = Contact(r.Address, onFile?.AddressCipher is { } c ? protector.UnprotectAddress(c) : null, "address");
+        var weChat = Contact(r.WeChat, onFile?.WeChat, "weChat");
+        var email = Contact(r.Email, onFile?.Email, "email");
         var (fields, profileErrors) = ProfileFields.Normalize(
-            r.Kind, r.LunarBirthday, r.Phone2, r.District, r.Community, r.Address, r.WeChat, r.Email, r.Insured, r.InsuranceType, r.Interests, r.Tags, r.Notes,
+            r.Kind, r.LunarBirthday, phone2, r.District, r.Community, address, weChat, email, r.Insured, r.InsuranceType, r.Interests, r.Tags, r.Notes,
             [.. policy.Rules.Profile.Interests.Select(i => i.Code)]);
-        foreach (var e in profileErrors)
+        foreach (var e in profileErrors.Where(e => !errors.Has(e.Field ?? "")))
         {
             errors.Add(e.Field ?? "", e.Code, e.Message);
         }
@@ -132,8 +150,24 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
             errors.Add("idNumber", "profile.organisation_id_number", "An organisation member has no personal ID number.");
         }
 
-        errors.ThrowIfAny();
+        // A new phone, or an ID number in place of another, re-points identification at the counter: staff only, with a reason.
         var idNumber = core.IdNumber is null ? null : await protector.ProtectIdNumberAsync(core.IdNumber, ct);
+        var identityChange = core.Mobile != member.Mobile || (idNumber is not null && member.IdNumberHash is not null && idNumber.Hash != member.IdNumberHash);
+        var reason = r.Reason?.Trim();
+        if (identityChange)
+        {
+            if (caller.StaffId is null || caller.Role == PatronClaims.Roles.Marketing)
+            {
+                throw Problem.Forbidden("profile.identity_change_forbidden", "Only counter staff, store managers and head office change a member's phone or ID number.");
+            }
+
+            if (string.IsNullOrEmpty(reason) || reason.Length > 200)
+            {
+                errors.Add("reason", "profile.reason_required", "Say why the phone or ID number changes (at most 200 characters); it is kept in the audit log.");
+            }
+        }
+
+        errors.ThrowIfAny();
         var addressCipher = fields!.Address is null ? null : protector.ProtectAddress(fields.Address);
         try
         {
@@ -147,7 +181,13 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
                     throw MergeMembers.MergedProblem(memberId, survivor);
                 }
 
+                if (tracked.AnonymisedAt is not null)
+                {
+                    throw Erased(); // erased while this request was on its way
+                }
+
                 var changed = new List<string>();
+                object? identity = null;
                 if (coreGiven)
                 {
                     if (core.Mobile != tracked.Mobile)
@@ -170,6 +210,17 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
                         changed.Add("idNumber");
                     }
 
+                    if (changed.Count > 0)
+                    {
+                        // Old and new as everybody sees them (masked), with the reason.
+                        identity = new
+                        {
+                            mobile = changed.Contains("mobile") ? new { from = tracked.MaskedMobile, to = Masking.Phone(core.Mobile) } : null,
+                            idNumber = changed.Contains("idNumber") ? new { from = tracked.IdNumberTail is null ? null : tracked.MaskedIdNumber, to = Masking.IdNumberFromTail(idNumber!.Tail) } : null,
+                            reason,
+                        };
+                    }
+
                     changed.AddRange(new[] { ("name", core.Name != tracked.Name), ("gender", core.Gender != tracked.Gender), ("birthday", core.Birthday != tracked.Birthday) }.Where(x => x.Item2).Select(x => x.Item1));
                     tracked.Correct(core.Name, core.Mobile, core.Gender, core.Birthday, idNumber);
                 }
@@ -182,9 +233,14 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
                 }
 
                 row.Replace(fields, addressCipher, now, caller.StaffId);
+                if (fields.Kind == MemberKind.Person)
+                {
+                    // A person has no purchasers: their phones stop finding this member at once.
+                    await db.MemberPurchasers.Where(p => p.MemberId == memberId).ExecuteDeleteAsync(ct);
+                }
 
                 // The fields that changed are named; their values are not (the audit log is read by more people than the file).
-                audit.Record(caller, "member.profile_updated", caller.DefaultStoreId, memberId, "member", memberId, new { core = changed, kind = fields.Kind.ToString(), interests = fields.Interests.Count, tags = fields.Tags.Count });
+                audit.Record(caller, "member.profile_updated", caller.DefaultStoreId, memberId, "member", memberId, new { core = changed, identity, kind = fields.Kind.ToString(), interests = fields.Interests.Count, tags = fields.Tags.Count });
                 await db.SaveChangesAsync(ct);
                 return 0;
             }, ct);
@@ -196,6 +252,9 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
 
         return await GetAsync(memberId, caller, ct);
     }
+
+    private static ProblemException Erased() =>
+        new(StatusCodes.Status422UnprocessableEntity, "member.anonymised", "This member's personal data was erased at their request; the file cannot be filled again.");
 
     public async Task<ProfileView> AddPurchaserAsync(long memberId, PurchaserRequest r, CallerScope caller, CancellationToken ct)
     {
@@ -223,9 +282,15 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
         await Transactions.RunAsync(db, async ct =>
         {
             await LockAsync(memberId, ct);
-            if (await db.Members.Where(m => m.Id == memberId).Select(m => m.MergedIntoId).FirstAsync(ct) is { } survivor)
+            var state = await db.Members.Where(m => m.Id == memberId).Select(m => new { m.MergedIntoId, m.AnonymisedAt }).FirstAsync(ct);
+            if (state.MergedIntoId is { } survivor)
             {
                 throw MergeMembers.MergedProblem(memberId, survivor);
+            }
+
+            if (state.AnonymisedAt is not null)
+            {
+                throw Erased();
             }
 
             var kind = await db.MemberProfiles.Where(p => p.MemberId == memberId).Select(p => (MemberKind?)p.Kind).FirstOrDefaultAsync(ct);

@@ -13,7 +13,7 @@ namespace Patron.Server.Features.Members;
 /// Editing a member's file in the console. Contacts are never sent to the browser in clear: a
 /// masked field left blank keeps its value, and its "clear" box removes it.
 /// </summary>
-public sealed class ProfileModel(FindMembers find, MemberProfiles profiles, PatronDb db, IStringLocalizer<SharedResource> l) : PageModel
+public sealed class ProfileModel(FindMembers find, MemberProfiles profiles, IStringLocalizer<SharedResource> l) : PageModel
 {
     public sealed class ProfileForm
     {
@@ -64,6 +64,9 @@ public sealed class ProfileModel(FindMembers find, MemberProfiles profiles, Patr
         public string? Tags { get; set; }
 
         public string? Notes { get; set; }
+
+        /// <summary>Why the phone or ID number changes; required then.</summary>
+        public string? Reason { get; set; }
     }
 
     [BindProperty]
@@ -119,23 +122,23 @@ public sealed class ProfileModel(FindMembers find, MemberProfiles profiles, Patr
         var f = Input;
         try
         {
-            // Masked fields left blank keep what is on file; the clear values stay on the server.
-            var current = await profiles.ContactsAsync(await db.Members.AsNoTracking().FirstAsync(m => m.Id == id, ct), ct);
-            string? Keep(string? typed, bool clear, string? onFile) => clear ? null : string.IsNullOrWhiteSpace(typed) ? onFile : typed;
+            // Masked fields left blank keep what is on file (sent as null); the remove box sends an empty value.
+            string? Keep(string? typed, bool clear) => clear ? "" : string.IsNullOrWhiteSpace(typed) ? null : typed;
             var request = new ProfileRequest(
                 f.Kind,
                 f.LunarBirthday,
-                Keep(f.Phone2, f.ClearPhone2, current.Phone2),
+                Keep(f.Phone2, f.ClearPhone2),
                 f.District,
                 f.Community,
-                Keep(f.Address, f.ClearAddress, current.Address),
-                Keep(f.WeChat, f.ClearWeChat, current.WeChat),
-                Keep(f.Email, f.ClearEmail, current.Email),
+                Keep(f.Address, f.ClearAddress),
+                Keep(f.WeChat, f.ClearWeChat),
+                Keep(f.Email, f.ClearEmail),
                 f.Insured switch { "yes" => true, "no" => false, _ => null },
                 f.InsuranceType,
                 f.Interests,
                 (f.Tags ?? "").Split([',', '，', ' ', '、', ';', '；'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 f.Notes,
+                f.Reason,
                 f.Name ?? "",
                 string.IsNullOrWhiteSpace(f.Mobile) ? null : f.Mobile,
                 f.Gender ?? "",

@@ -51,7 +51,7 @@ public static class Permissions
         o.AddPolicy(CatalogueStock, p => p.RequireRole(R.Admin, R.StoreManager));
         o.AddPolicy(PersonalDataUnmask, p => p.RequireRole(R.Admin, R.StoreManager));
         o.AddPolicy(MembersMerge, p => p.RequireRole(R.Admin, R.StoreManager));
-        o.AddPolicy(CareRead, p => p.RequireRole(R.Admin, R.StoreManager, R.Cashier, R.Auditor));
+        o.AddPolicy(CareRead, p => p.RequireRole(R.Admin, R.StoreManager, R.Cashier));
         o.AddPolicy(MembersImport, p => p.RequireRole(R.Admin));
     }
 }
