@@ -87,7 +87,10 @@ public sealed class MemberRows
 
             if (k < 0)
             {
-                errors.Add(new(1, name, "import.column_unknown", $"Unknown column \"{name}\"; the columns are {string.Join(", ", Columns.Select(c => c.Column))}."));
+                // A file without a header row has a phone or ID number here: it is named by position, never repeated.
+                var shown = name.Count(char.IsAsciiDigit) >= 6 ? $"#{i + 1}" : name;
+                var hint = shown == name ? "" : " (this looks like a value: does the file start with a header row?)";
+                errors.Add(new(1, shown, "import.column_unknown", $"Unknown column \"{shown}\"{hint}; the columns are {string.Join(", ", Columns.Select(c => c.Column))}."));
             }
             else if (index[k] >= 0)
             {
