@@ -1,0 +1,80 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
+using Patron.Server.Tests.Infrastructure;
+
+namespace Patron.Server.Tests;
+
+/// <summary>A host whose string lookups are watched for translations the language lacks.</summary>
+public sealed class TranslationWatchedApp : SqliteApp
+{
+    public TranslationWatch Translations { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(s => TranslationWatch.Register(s, Translations));
+    }
+}
+
+/// <summary>
+/// Walks the console's pages as each role, in Chinese (the default) and in English, with a member
+/// whose file, consents, health file and follow-ups are filled, and fails on any string the
+/// language lacks: a Chinese page showing English, or an English page showing a code.
+/// </summary>
+public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture<TranslationWatchedApp>
+{
+    private readonly bool _available = app.EnsureAvailable();
+
+    [Fact]
+    public async Task EveryPage_RendersInChineseAndEnglish_WithoutAMissingString()
+    {
+        var admin = await app.SignInAsync("admin");
+        var created = await admin.Http.PostRaw($"/api/programs/{app.Org.ProgramA}/versions", """{ "code": "CHAIN-A", "name": "连锁A", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ] }""");
+        var version = (await created.ReadJson()).GetProperty("version").GetInt32();
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/{version}/publish", new { })).StatusCode);
+
+        using var a1 = app.TerminalClient(app.Org.TerminalA1);
+        var name = "走查会员";
+        var member = (await (await a1.PostJson("/api/members", new { name, mobile = PatronApp.NewPhone(), birthday = "1960-03-04" })).ReadJson()).GetProperty("id").GetInt64();
+        var twin = (await (await a1.PostJson("/api/members", new { name, mobile = PatronApp.NewPhone(), birthday = "1960-03-04" })).ReadJson()).GetProperty("id").GetInt64();
+        await a1.PutJson($"/api/members/{member}/profile", new { district = "朝阳区", insured = true, insuranceType = "resident", interests = new[] { "diabetes" }, tags = new[] { "常客" }, lunarBirthday = true });
+        await a1.PostJson($"/api/members/{member}/consents", new { kind = "health_data", granted = true, source = "paper" });
+        await a1.PostJson($"/api/members/{member}/consents", new { kind = "marketing_sms", granted = false, source = "phone" });
+        await a1.PutJson($"/api/members/{member}/health", new { conditions = new[] { "糖尿病" }, medicines = new[] { new { name = "二甲双胍", sku = "MET", dailyDose = 2, packSize = 60 } } });
+        await a1.PostJson("/api/checkout/sales", new { orderNumber = "WALK-1", memberId = member, lines = new[] { new { sku = "MET", quantity = 1, unitPrice = 3_000 } } });
+        await admin.Http.PostJson($"/api/members/{member}/care-tasks", new { kind = "call", dueOn = "2026-01-02", storeId = app.Org.StoreA1 });
+
+        string[] memberPages = [$"/members/{member}", $"/members/{member}/profile", $"/members/{member}/health", $"/members/{member}/unmask", $"/members/{member}/data-export", $"/members/{member}/care"];
+        string[] pages = ["/", "/members", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/denied", .. memberPages];
+        var walks = new (string Login, string[] Pages)[]
+        {
+            ("admin", pages),
+            ("cashier-a1", ["/", "/members", "/care", .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
+            ("auditor", ["/", "/finance/liability", $"/members/{member}"]),
+        };
+
+        foreach (var culture in new[] { "zh-CN", "en" })
+        {
+            foreach (var (login, list) in walks)
+            {
+                var console = await app.SignInAsync(login);
+                await console.GetPageAsync("/");
+                Assert.Equal(HttpStatusCode.Redirect, (await console.PostFormAsync("/culture", new() { ["culture"] = culture, ["returnUrl"] = "/" })).StatusCode);
+                foreach (var page in list)
+                {
+                    var response = await console.GetAsync(page);
+                    var expected = page == "/denied" ? HttpStatusCode.Forbidden : HttpStatusCode.OK;
+                    Assert.True(response.StatusCode == expected, $"{login} {culture} {page}: {(int)response.StatusCode}");
+                }
+            }
+        }
+
+        // The anonymous pages.
+        using var anonymous = app.CreateClient(new() { AllowAutoRedirect = false });
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/login", TestContext.Current.CancellationToken)).StatusCode);
+
+        Assert.True(app.Translations.Missing.IsEmpty, "Strings the language lacks:\n" + string.Join("\n", app.Translations.Missing.Keys.Order(StringComparer.Ordinal)));
+    }
+}
