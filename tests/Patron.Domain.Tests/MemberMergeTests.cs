@@ -3,6 +3,7 @@ using Patron.Domain.Common;
 using Patron.Domain.Members;
 using Patron.Domain.Points;
 using Patron.Domain.Programs;
+using Patron.Domain.Rewards;
 using Patron.Domain.StoredValue;
 
 namespace Patron.Domain.Tests;
@@ -60,6 +61,169 @@ public class MemberMergeTests
         Assert.Equal((CardStatus.Replaced, CardStatus.Active), (older.Status, newer.Status));
         Assert.Same(newer, moves.Single(m => m.Replaced).ReplacedBy);
         Assert.Single(survivor.Cards, c => c.IsPrincipal && c.Status == CardStatus.Active);
+    }
+
+    [Fact]
+    public void MergeInto_SurvivorsCardLapsed_TheMergedMembersActiveCardMovesActive_TheLapsedOneStaysLapsed()
+    {
+        var survivor = NewMember(1);
+        var lapsed = survivor.IssueCard("S-1", CardKind.Physical, 1, Start, validUntil: Start.AddDays(1));
+        Assert.True(lapsed.Lapse(Start.AddDays(2)));
+        var merged = NewMember(2);
+        var active = merged.IssueCard("M-1", CardKind.Physical, 1, Start.AddDays(1));
+        var older = merged.IssueCard("M-2", CardKind.Virtual, 1, Start, validUntil: Start.AddDays(1));
+        Assert.True(older.Lapse(Start.AddDays(2)));
+
+        var moves = merged.MergeInto(survivor, cardsMayMerge: false, Start.AddDays(3));
+
+        Assert.Equal((CardStatus.Lapsed, CardStatus.Active, CardStatus.Replaced), (lapsed.Status, active.Status, older.Status));
+        Assert.False(moves.Single(m => m.Card == active).Replaced);
+        Assert.Same(active, moves.Single(m => m.Card == older).ReplacedBy);
+        Assert.Single(survivor.Cards, c => c.IsPrincipal && c.Status == CardStatus.Active);
+    }
+
+    [Fact]
+    public void MergeInto_SurvivorsCardLapsed_MergedMembersLapsedCardMovesAsItIs_NeverTwoActive()
+    {
+        var survivor = NewMember(1);
+        var kept = survivor.IssueCard("S-1", CardKind.Physical, 1, Start, validUntil: Start.AddDays(1));
+        Assert.True(kept.Lapse(Start.AddDays(2)));
+        var merged = NewMember(2);
+        var theirs = merged.IssueCard("M-1", CardKind.Physical, 1, Start, validUntil: Start.AddDays(1));
+        Assert.True(theirs.Lapse(Start.AddDays(2)));
+        merged.IssueCard("M-2", CardKind.Physical, 1, Start).ReportLost(Start);
+
+        var moves = merged.MergeInto(survivor, cardsMayMerge: false, Start.AddDays(3));
+
+        Assert.Equal((CardStatus.Lapsed, CardStatus.Lapsed), (kept.Status, theirs.Status));
+        Assert.Same(theirs, Assert.Single(moves, m => m.Replaced).ReplacedBy);
+        Assert.DoesNotContain(survivor.Cards, c => c.IsPrincipal && c.Status == CardStatus.Active);
+
+        // With an active card of its own, the survivor keeps it and a lapsed card of the merged member is replaced.
+        var other = NewMember(3);
+        var active = other.IssueCard("O-1", CardKind.Physical, 1, Start);
+        var third = NewMember(4);
+        var lapsed = third.IssueCard("T-1", CardKind.Physical, 1, Start, validUntil: Start.AddDays(1));
+        Assert.True(lapsed.Lapse(Start.AddDays(2)));
+        Assert.Same(active, Assert.Single(third.MergeInto(other, cardsMayMerge: false, Start.AddDays(3))).ReplacedBy);
+        Assert.Equal((CardStatus.Active, CardStatus.Replaced), (active.Status, lapsed.Status));
+    }
+
+    [Fact]
+    public void MergeInto_TheSurvivorTakesTheMergedMembersIdNumberWhenItHasNone_BothKeepTheirsOtherwise()
+    {
+        var id = new ProtectedIdNumber("hash-2", "cipher-2", "1234");
+        var survivor = NewMember(1);
+        var merged = new Member(1, "Li Lei", "13800000002", Gender.Unknown, null, id, 1, null, null, "store", Start);
+
+        merged.MergeInto(survivor, false, Start);
+
+        Assert.Equal(("hash-2", "cipher-2", "1234"), (survivor.IdNumberHash, survivor.IdNumberCipher, survivor.IdNumberTail));
+        Assert.True(merged is { IdNumberHash: null, IdNumberCipher: null, IdNumberTail: null });
+
+        var own = new Member(1, "Han Meimei", "13800000003", Gender.Unknown, null, new ProtectedIdNumber("hash-3", "cipher-3", "5678"), 1, null, null, "store", Start);
+        var other = new Member(1, "Han Meimei", "13800000004", Gender.Unknown, null, new ProtectedIdNumber("hash-4", "cipher-4", "9012"), 1, null, null, "store", Start);
+        typeof(Member).GetProperty(nameof(Member.Id))!.SetValue(own, 3L);
+        typeof(Member).GetProperty(nameof(Member.Id))!.SetValue(other, 4L);
+        other.MergeInto(own, false, Start);
+        Assert.Equal(("hash-3", "hash-4"), (own.IdNumberHash, other.IdNumberHash));
+    }
+
+    [Fact]
+    public void CombineHealth_UnitesBothFiles_EachEntryOnce_TheSurvivorsMedicineWhenBothTakeIt()
+    {
+        var survivor = new HealthProfile
+        {
+            Conditions = ["高血压"],
+            Allergies = ["Penicillin"],
+            Medicines = [new LongTermMedicine("氨氯地平", "SKU-1", 1, 28)],
+        };
+        var merged = new HealthProfile
+        {
+            Conditions = ["高血压", "糖尿病"],
+            Allergies = ["penicillin", "磺胺"],
+            Medicines = [new LongTermMedicine("氨氯地平", "sku-1", 2, 14), new LongTermMedicine("氨氯地平", "SKU-9", 1, 7), new LongTermMedicine("二甲双胍", null, 3, 60)],
+        };
+
+        var combined = MemberMerge.CombineHealth(survivor, merged);
+
+        Assert.NotNull(combined);
+        Assert.Equal(["高血压", "糖尿病"], combined.Conditions);
+        Assert.Equal(["Penicillin", "磺胺"], combined.Allergies);
+        Assert.Equal([("氨氯地平", "SKU-1", 1m), ("氨氯地平", "SKU-9", 1m), ("二甲双胍", null, 3m)], combined.Medicines.Select(m => (m.Name, m.Sku, m.DailyDose)));
+    }
+
+    [Fact]
+    public void CombineHealth_OverTheLimits_IsNull()
+    {
+        var half = HealthProfile.MaxItems / 2 + 1;
+        var a = new HealthProfile { Allergies = [.. Enumerable.Range(0, half).Select(i => $"A{i}")] };
+        var b = new HealthProfile { Allergies = [.. Enumerable.Range(0, half).Select(i => $"B{i}")] };
+        Assert.Null(MemberMerge.CombineHealth(a, b));
+        Assert.NotNull(MemberMerge.CombineHealth(a, a));
+
+        var pills = new HealthProfile { Medicines = [.. Enumerable.Range(0, half).Select(i => new LongTermMedicine($"M{i}", null, 1, 10))] };
+        var others = new HealthProfile { Medicines = [.. Enumerable.Range(0, half).Select(i => new LongTermMedicine($"N{i}", null, 1, 10))] };
+        Assert.Null(MemberMerge.CombineHealth(pills, others));
+    }
+
+    [Fact]
+    public void MilestoneAbsorb_AtMostOneRewarded_AddsTheCounters_BothRewarded_KeepsTheFurther()
+    {
+        var rule = new MilestoneRule
+        {
+            Id = "m",
+            Counter = MilestoneCounter.Spend,
+            Steps = [new MilestoneStep { Threshold = 100, Points = 10 }, new MilestoneStep { Threshold = 300, Points = 30 }, new MilestoneStep { Threshold = 600, Points = 60 }],
+        };
+
+        // Neither rewarded: the sum passes the first step, given at the next purchase.
+        var survivor = new MilestoneProgress(1, "m");
+        var merged = new MilestoneProgress(2, "m");
+        survivor.Advance(rule, 60, 2026);
+        merged.Advance(rule, 70, 2026);
+        Assert.True(survivor.Absorb(merged));
+        Assert.Equal((130L, 0), (survivor.Counter, survivor.NextStep));
+        Assert.Equal([10L], survivor.Advance(rule, 1, 2026).Select(s => s.Points));
+
+        // One rewarded (the merged member's first step): the counters add, the next step is the further.
+        survivor = new MilestoneProgress(1, "m");
+        merged = new MilestoneProgress(2, "m");
+        survivor.Advance(rule, 90, 2026);
+        merged.Advance(rule, 150, 2026);
+        Assert.True(survivor.Absorb(merged));
+        Assert.Equal((240L, 1), (survivor.Counter, survivor.NextStep));
+        Assert.Equal([30L], survivor.Advance(rule, 60, 2026).Select(s => s.Points));
+
+        // Both rewarded: the first step was given twice; the further progress is kept, not the sum.
+        survivor = new MilestoneProgress(1, "m");
+        merged = new MilestoneProgress(2, "m");
+        survivor.Advance(rule, 120, 2026);
+        merged.Advance(rule, 350, 2026);
+        Assert.False(survivor.Absorb(merged));
+        Assert.Equal((350L, 2), (survivor.Counter, survivor.NextStep));
+
+        survivor = new MilestoneProgress(1, "m");
+        merged = new MilestoneProgress(2, "m");
+        survivor.Advance(rule, 350, 2026);
+        merged.Advance(rule, 120, 2026);
+        Assert.False(survivor.Absorb(merged));
+        Assert.Equal((350L, 2), (survivor.Counter, survivor.NextStep));
+    }
+
+    [Fact]
+    public void MilestoneAbsorb_ResetLadders_CompletedRoundsOfTheYearAddUp()
+    {
+        var rule = new MilestoneRule { Id = "r", ResetAfterLast = true, Steps = [new MilestoneStep { Threshold = 100, Points = 1 }] };
+        var survivor = new MilestoneProgress(1, "r");
+        var merged = new MilestoneProgress(2, "r");
+        survivor.Advance(rule, 150, 2026);
+        merged.Advance(rule, 260, 2026);
+
+        Assert.True(survivor.Absorb(merged));
+
+        Assert.Equal((110L, 0, 2026, 3), (survivor.Counter, survivor.NextStep, survivor.ResetsYear, survivor.Resets));
+        Assert.Single(survivor.Advance(rule, 1, 2026));
     }
 
     [Fact]

@@ -1,12 +1,16 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Patron.Domain.Cards;
 using Patron.Domain.Members;
 using Patron.Domain.Points;
 using Patron.Domain.StoredValue;
 using Patron.Domain.Tiers;
+using Patron.Server.Features.Cards;
+using Patron.Server.Features.Points;
 using Patron.Server.Infrastructure.Problems;
+using Patron.Server.Infrastructure.Protection;
 using Patron.Server.Tests.Infrastructure;
 using static Patron.Server.Tests.MembersApiTests;
 
@@ -21,7 +25,11 @@ namespace Patron.Server.Tests;
 /// </summary>
 public abstract class MemberMergeTests(PatronApp app)
 {
-    /// <summary>Program A allows one principal card per member; program B lets cards merge.</summary>
+    /// <summary>
+    /// Program A allows one principal card per member; program B lets cards merge. Silver is kept
+    /// with 300 points earned a year, cards run 365 days and renew with 300 points earned in the
+    /// period, and spending ¥1,500 and ¥3,000 gives milestone points.
+    /// </summary>
     private const string ProgramTemplate = """
         {
           "code": "CODE", "name": "合并测试", "effectiveFrom": "2026-01-01", "pointCashValue": 1,
@@ -29,10 +37,14 @@ public abstract class MemberMergeTests(PatronApp app)
           "expiry": { "kind": "after_days", "after": 365 },
           "tiers": [
             { "code": "standard", "name": "普通" },
-            { "code": "silver", "name": "银卡", "qualification": { "kind": "cumulative_points", "threshold": 300 } }
+            { "code": "silver", "name": "银卡", "qualification": { "kind": "cumulative_points", "threshold": 300 },
+              "retention": { "windowMonths": 12, "counter": "earned_points", "threshold": 300 } }
           ],
           "returns": { "windowDays": 90 },
-          "cards": { "subCards": { "max": 2 }, "allowMerge": ALLOW },
+          "cards": { "subCards": { "max": 2 }, "allowMerge": ALLOW, "validity": { "kind": "days", "length": 365, "renewalPoints": 300 } },
+          "milestones": [
+            { "id": "spend", "counter": "spend", "steps": [ { "threshold": 150000, "points": 10 }, { "threshold": 300000, "points": 20 } ] }
+          ],
           "storedValue": {
             "enabled": true, "minimumTopUp": 1000, "spendOrder": "proportional",
             "bonusTiers": [ { "minimum": 100000, "bonus": 10000 } ]
@@ -265,6 +277,312 @@ public abstract class MemberMergeTests(PatronApp app)
         await AssertProblem(await _a1.PutJson($"/api/members/{merged.Id}/profile", new { district = "黄浦区" }), HttpStatusCode.Conflict, "member.merged");
         await AssertProblem(await _a1.PostJson($"/api/members/{merged.Id}/consents", new { kind = "marketing_sms", granted = true }), HttpStatusCode.Conflict, "member.merged");
         Assert.False(await app.WithDbAsync(db => db.MemberConsents.AnyAsync(c => c.MemberId == merged.Id)));
+    }
+
+    [Fact]
+    public async Task Merge_TheMergedMembersIdNumberMovesToTheSurvivorWithoutOne_BothKeepTheirOwnOtherwise()
+    {
+        await EnsureProgramsAsync();
+        var name = Name();
+        var survivor = await EnrolAsync(_a1, name);
+        var idNumber = IdNumbers.Make("320106", new DateOnly(1968, 3, 8), male: true);
+        var merged = await EnrolWithIdAsync(_a1, name, idNumber);
+        var hash = await app.WithDbAsync(db => db.Members.Where(m => m.Id == merged.Id).Select(m => m.IdNumberHash).SingleAsync());
+        Assert.NotNull(hash);
+
+        var admin = await app.SignInAsync("admin");
+        var preview = await (await admin.Http.PostJson("/api/members/merge/preview", new { survivorId = survivor.Id, mergedId = merged.Id })).ReadJson();
+        Assert.Equal("moved", preview.GetProperty("records").GetProperty("idNumber").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson("/api/members/merge", new { survivorId = survivor.Id, mergedId = merged.Id, reason = "重复登记" })).StatusCode);
+
+        var rows = await app.WithDbAsync(db => db.Members.AsNoTracking().Where(m => m.Id == survivor.Id || m.Id == merged.Id).ToDictionaryAsync(m => m.Id));
+        Assert.Equal((hash, idNumber[^4..]), (rows[survivor.Id].IdNumberHash, rows[survivor.Id].IdNumberTail));
+        Assert.NotNull(rows[survivor.Id].IdNumberCipher);
+        Assert.True(rows[merged.Id] is { IdNumberHash: null, IdNumberCipher: null, IdNumberTail: null });
+        Assert.Equal(survivor.Id, Assert.Single(await Lookup(_a1, new { idNumber })).GetProperty("id").GetInt64());
+        await AssertProblem(await _a2.PostJson("/api/members", new { name, mobile = PatronApp.NewPhone(), idNumber }), HttpStatusCode.Conflict, "member.id_number_taken");
+
+        // Two different numbers: a mistaken duplicate may be two people; each keeps its own, and the preview says so.
+        var first = await EnrolWithIdAsync(_a1, name, IdNumbers.Make("320106", new DateOnly(1971, 5, 9), male: false));
+        var second = await EnrolWithIdAsync(_a1, name, IdNumbers.Make("320106", new DateOnly(1971, 5, 10), male: false));
+        var hashes = await app.WithDbAsync(db => db.Members.Where(m => m.Id == first.Id || m.Id == second.Id).OrderBy(m => m.Id).Select(m => m.IdNumberHash).ToListAsync());
+        var both = await (await admin.Http.PostJson("/api/members/merge/preview", new { survivorId = first.Id, mergedId = second.Id })).ReadJson();
+        Assert.Equal("both", both.GetProperty("records").GetProperty("idNumber").GetString());
+        Assert.Contains("id_number.both_on_file", both.GetProperty("conflicts").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson("/api/members/merge", new { survivorId = first.Id, mergedId = second.Id, reason = "重复登记" })).StatusCode);
+        Assert.Equal(hashes, await app.WithDbAsync(db => db.Members.Where(m => m.Id == first.Id || m.Id == second.Id).OrderBy(m => m.Id).Select(m => m.IdNumberHash).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task Merge_BothHealthFilesWithConsent_AreCombinedOnTheSurvivor_AndAUnionOverTheLimitsIsRefused()
+    {
+        await EnsureProgramsAsync();
+        var name = Name();
+        var survivor = await EnrolAsync(_a1, name);
+        var merged = await EnrolAsync(_a1, name);
+        await HealthAsync(survivor.Id, new { conditions = new[] { "高血压" }, allergies = new[] { "青霉素" }, medicines = new[] { new { name = "硝苯地平缓释片", sku = "NIF30", dailyDose = 1, packSize = 30 } } });
+        await HealthAsync(merged.Id, new
+        {
+            conditions = new[] { "高血压", "糖尿病" },
+            allergies = new[] { "磺胺", "青霉素" },
+            medicines = new[] { new { name = "硝苯地平缓释片", sku = "NIF30", dailyDose = 2, packSize = 30 }, new { name = "二甲双胍", sku = "MET", dailyDose = 3, packSize = 60 } },
+        });
+
+        var admin = await app.SignInAsync("admin");
+        var preview = await (await admin.Http.PostJson("/api/members/merge/preview", new { survivorId = survivor.Id, mergedId = merged.Id })).ReadJson();
+        Assert.Equal("combined", preview.GetProperty("records").GetProperty("healthFile").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson("/api/members/merge", new { survivorId = survivor.Id, mergedId = merged.Id, reason = "重复登记" })).StatusCode);
+
+        var files = await app.WithDbAsync(db => db.MemberHealth.AsNoTracking().Where(h => h.MemberId == survivor.Id || h.MemberId == merged.Id).ToListAsync());
+        var file = app.Services.GetRequiredService<PersonalDataProtector>().UnprotectHealth(Assert.Single(files, h => h.MemberId == survivor.Id).Cipher);
+        Assert.DoesNotContain(files, h => h.MemberId == merged.Id);
+        Assert.Equal(["高血压", "糖尿病"], file.Conditions);
+        Assert.Equal(["青霉素", "磺胺"], file.Allergies);
+        Assert.Equal([("硝苯地平缓释片", 1m), ("二甲双胍", 3m)], file.Medicines.Select(m => (m.Name, m.DailyDose)));
+        var summary = await (await _a1.Get($"/api/members/{survivor.Id}/health")).ReadJson();
+        Assert.Equal((true, 2, 2, 2), (summary.GetProperty("consent").GetBoolean(), summary.GetProperty("conditions").GetInt32(), summary.GetProperty("allergies").GetInt32(), summary.GetProperty("medicines").GetInt32()));
+
+        // Together over the limits: refused with its code, and nothing changes.
+        var big = await EnrolAsync(_a1, name);
+        var other = await EnrolAsync(_a1, name);
+        await HealthAsync(big.Id, new { allergies = Enumerable.Range(0, 20).Select(i => $"甲{i}").ToArray() });
+        await HealthAsync(other.Id, new { allergies = Enumerable.Range(0, 20).Select(i => $"乙{i}").ToArray() });
+        var before = await SnapshotAsync(big.Id, other.Id);
+        var ciphers = await app.WithDbAsync(db => db.MemberHealth.AsNoTracking().Where(h => h.MemberId == big.Id || h.MemberId == other.Id).OrderBy(h => h.MemberId).Select(h => h.Cipher).ToListAsync());
+        foreach (var path in new[] { "/api/members/merge/preview", "/api/members/merge" })
+        {
+            await AssertProblem(await admin.Http.PostJson(path, new { survivorId = big.Id, mergedId = other.Id, reason = "重复登记" }), HttpStatusCode.UnprocessableEntity, "merge.health_too_large");
+        }
+
+        Assert.Equal(before, await SnapshotAsync(big.Id, other.Id));
+        Assert.Equal(ciphers, await app.WithDbAsync(db => db.MemberHealth.AsNoTracking().Where(h => h.MemberId == big.Id || h.MemberId == other.Id).OrderBy(h => h.MemberId).Select(h => h.Cipher).ToListAsync()));
+    }
+
+    [Fact]
+    public async Task Merge_TheMergedMembersEarnings_KeepTheSurvivorsTierAtRetention_AndRenewItsCard()
+    {
+        await EnsureProgramsAsync();
+        var name = Name();
+        var start = app.Clock.GetUtcNow();
+        var survivor = await EnrolAsync(_a1, name);
+        var merged = await EnrolAsync(_a2, name);
+        try
+        {
+            await SaleAsync(_a2, merged.Id, 35_000); // silver from today
+            app.Clock.Set(start.AddDays(240));
+            await SaleAsync(_a2, merged.Id, 30_000); // 300 points within the coming retention window and the card's period
+            app.Clock.Set(start.AddDays(241));
+            var admin = await app.SignInAsync("admin");
+            Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson("/api/members/merge", new { survivorId = survivor.Id, mergedId = merged.Id, reason = "重复登记" })).StatusCode);
+            Assert.Equal("silver", (await AccountAsync(survivor.Id)).Tier);
+
+            // Fourteen months on: silver has been held over a year, and the survivor's card's period has ended.
+            app.Clock.Set(start.AddDays(425));
+            using (var scope = app.Services.CreateScope())
+            {
+                var retention = await scope.ServiceProvider.GetRequiredService<PointsJobs>().RetainTiersAsync(app.Org.ProgramA, TestContext.Current.CancellationToken);
+                Assert.True(retention.Ran);
+                await scope.ServiceProvider.GetRequiredService<CardsJob>().RunAsync(TestContext.Current.CancellationToken);
+            }
+
+            Assert.Equal("silver", (await AccountAsync(survivor.Id)).Tier);
+            Assert.False(await app.WithDbAsync(db => db.TierChanges.AnyAsync(t => t.MemberId == survivor.Id && t.Reason == TierChangeReason.Retention)));
+            var card = await app.WithDbAsync(db => db.Cards.AsNoTracking().SingleAsync(c => c.Number == survivor.Card));
+            Assert.Equal(CardStatus.Active, card.Status);
+            Assert.True(card.ValidUntil > app.Clock.GetUtcNow().UtcDateTime, "the card was renewed for another period");
+            Assert.True(await app.WithDbAsync(db => db.CardEvents.AnyAsync(e => e.CardId == card.Id && e.Kind == CardEventKind.Renewed)));
+        }
+        finally
+        {
+            app.Clock.Set(start);
+        }
+    }
+
+    [Fact]
+    public async Task Merge_SurvivorsCardLapsed_TheMergedMembersActiveCardStaysActive_TheLapsedOneStaysLapsed()
+    {
+        await EnsureProgramsAsync();
+        var name = Name();
+        var survivor = await EnrolAsync(_a1, name);
+        var merged = await EnrolAsync(_a1, name);
+        await app.WithDbAsync(async db =>
+        {
+            var now = app.Clock.GetUtcNow().UtcDateTime;
+            var card = await db.Cards.SingleAsync(c => c.Number == survivor.Card);
+            card.Renew(now.AddDays(-1), now);
+            Assert.True(card.Lapse(now));
+            return await db.SaveChangesAsync();
+        });
+
+        var admin = await app.SignInAsync("admin");
+        var done = await (await admin.Http.PostJson("/api/members/merge", new { survivorId = survivor.Id, mergedId = merged.Id, reason = "原卡过期后重复开卡" })).ReadJson();
+        Assert.Equal(("moves", "active"), (Assert.Single(done.GetProperty("cards").EnumerateArray()).GetProperty("outcome").GetString(), done.GetProperty("cards")[0].GetProperty("statusAfter").GetString()));
+
+        var cards = await app.WithDbAsync(db => db.Cards.AsNoTracking().Where(c => c.MemberId == survivor.Id).ToListAsync());
+        Assert.Equal((CardStatus.Lapsed, CardStatus.Active), (cards.Single(c => c.Number == survivor.Card).Status, cards.Single(c => c.Number == merged.Card).Status));
+        Assert.Single(cards, c => c.IsPrincipal && c.Status == CardStatus.Active);
+        var quote = await (await _a1.PostJson("/api/checkout/quote", new { memberId = survivor.Id, lines = new[] { new { sku = "X", quantity = 1, unitPrice = 1_000 } } })).ReadJson();
+        Assert.DoesNotContain("card.lapsed", quote.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()));
+    }
+
+    [Fact]
+    public async Task Merge_PurchasersFollowOnlyToAnOrganisation_SkippingPhonesListed_NeverPastTheLimit()
+    {
+        await EnsureProgramsAsync();
+        var name = Name();
+
+        // A person kept: the merged organisation's purchasers stay with it.
+        var person = await EnrolAsync(_a1, name);
+        var company = await EnrolAsync(_a1, name);
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PutJson($"/api/members/{person.Id}/profile", new { kind = "person", district = "静安区" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PutJson($"/api/members/{company.Id}/profile", new { kind = "organisation" })).StatusCode);
+        await AddPurchasersAsync(company.Id, PatronApp.NewPhone());
+        var admin = await app.SignInAsync("admin");
+        var preview = await (await admin.Http.PostJson("/api/members/merge/preview", new { survivorId = person.Id, mergedId = company.Id })).ReadJson();
+        Assert.Equal(0, preview.GetProperty("records").GetProperty("purchasers").GetInt32());
+        Assert.Contains("purchasers.stay", preview.GetProperty("conflicts").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson("/api/members/merge", new { survivorId = person.Id, mergedId = company.Id, reason = "重复登记" })).StatusCode);
+        Assert.Equal((0, 1), await app.WithDbAsync(async db => (await db.MemberPurchasers.CountAsync(p => p.MemberId == person.Id), await db.MemberPurchasers.CountAsync(p => p.MemberId == company.Id))));
+
+        // An organisation kept with 48 purchasers: a phone it lists already stays, two more move, the rest stay.
+        var kept = await EnrolAsync(_a1, name);
+        var duplicate = await EnrolAsync(_a1, name);
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PutJson($"/api/members/{kept.Id}/profile", new { kind = "organisation" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PutJson($"/api/members/{duplicate.Id}/profile", new { kind = "organisation" })).StatusCode);
+        var listed = Enumerable.Range(0, 48).Select(_ => PatronApp.NewPhone()).ToArray();
+        await AddPurchasersAsync(kept.Id, listed);
+        var theirs = new[] { listed[0], PatronApp.NewPhone(), PatronApp.NewPhone(), PatronApp.NewPhone() };
+        await AddPurchasersAsync(duplicate.Id, theirs);
+        preview = await (await admin.Http.PostJson("/api/members/merge/preview", new { survivorId = kept.Id, mergedId = duplicate.Id })).ReadJson();
+        Assert.Equal(2, preview.GetProperty("records").GetProperty("purchasers").GetInt32());
+        Assert.Contains("purchasers.over_limit", preview.GetProperty("conflicts").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson("/api/members/merge", new { survivorId = kept.Id, mergedId = duplicate.Id, reason = "重复登记" })).StatusCode);
+        var rows = await app.WithDbAsync(db => db.MemberPurchasers.AsNoTracking().Where(p => p.MemberId == kept.Id || p.MemberId == duplicate.Id).ToListAsync());
+        Assert.Equal(50, rows.Count(p => p.MemberId == kept.Id));
+        Assert.Equal(50, rows.Where(p => p.MemberId == kept.Id).Select(p => p.Mobile).Distinct().Count());
+        Assert.Equal([theirs[0], theirs[3]], rows.Where(p => p.MemberId == duplicate.Id).OrderBy(p => p.Id).Select(p => p.Mobile));
+    }
+
+    [Fact]
+    public async Task IssueCoupons_ToAMergedMemberById_IsRefusedWithTheSurvivor_AndNeverLandsOnItWhileTheMergeRuns()
+    {
+        await EnsureProgramsAsync();
+        var name = Name();
+        var survivor = await EnrolAsync(_a1, name);
+        var merged = await EnrolAsync(_a1, name);
+        var bystander = await EnrolAsync(_a1, name);
+        var admin = await app.SignInAsync("admin");
+        object Issue(params long[] ids) => new { template = "c5", memberIds = ids, reason = "客诉补偿", programId = app.Org.ProgramA };
+
+        // Coupons issued while the merge runs either come before it (and move) or after it (and are refused).
+        var issues = new List<Task<HttpResponseMessage>>();
+        var mergeTask = admin.Http.PostJson("/api/members/merge", new { survivorId = survivor.Id, mergedId = merged.Id, reason = "重复登记" });
+        for (var i = 0; i < 30 && (i < 4 || !mergeTask.IsCompleted); i++)
+        {
+            issues.Add(admin.Http.PostJson("/api/coupons/issue", Issue(merged.Id)));
+            await Task.Delay(3, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await mergeTask).StatusCode);
+        var issued = 0;
+        foreach (var answer in await Task.WhenAll(issues))
+        {
+            if (answer.StatusCode == HttpStatusCode.OK)
+            {
+                issued++;
+            }
+            else if (answer.StatusCode == HttpStatusCode.Conflict)
+            {
+                await AssertProblem(answer, HttpStatusCode.Conflict, "member.merged");
+            }
+            else
+            {
+                await AssertProblem(answer, HttpStatusCode.ServiceUnavailable, "db.busy");
+            }
+        }
+
+        Assert.False(await app.WithDbAsync(db => db.Coupons.AnyAsync(c => c.MemberId == merged.Id)));
+        Assert.Equal(issued + 2, await app.WithDbAsync(db => db.Coupons.CountAsync(c => c.MemberId == survivor.Id))); // and both welcome coupons
+
+        // After the merge: a list naming the merged member is refused whole, saying which and where to.
+        var coupons = await app.WithDbAsync(db => db.Coupons.CountAsync());
+        var refused = await admin.Http.PostJson("/api/coupons/issue", Issue(bystander.Id, merged.Id));
+        await AssertProblem(refused, HttpStatusCode.Conflict, "member.merged");
+        var body = await refused.ReadJson();
+        Assert.Equal(survivor.Id, body.GetProperty("mergedIntoId").GetInt64());
+        var listed = Assert.Single(body.GetProperty("merged").EnumerateArray());
+        Assert.Equal((merged.Id, survivor.Id), (listed.GetProperty("memberId").GetInt64(), listed.GetProperty("mergedIntoId").GetInt64()));
+        Assert.Equal(coupons, await app.WithDbAsync(db => db.Coupons.CountAsync()));
+
+        // A merge holds the merged member's row from its start to its commit: an issue naming the
+        // member waits for it, then sees the merge (and lands nothing on the merged member).
+        var kept = await EnrolAsync(_a1, name);
+        var gone = await EnrolAsync(_a1, name);
+        await app.WithDbAsync(async db =>
+        {
+            await using var tx = await db.Database.BeginTransactionAsync();
+            await db.Members.Where(m => m.Id == gone.Id).ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, m => m.Status));
+            var waiting = admin.Http.PostJson("/api/coupons/issue", Issue(gone.Id));
+            await Task.Delay(500);
+            await db.Members.Where(m => m.Id == gone.Id).ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MemberStatus.Inactive).SetProperty(m => m.MergedIntoId, (long?)kept.Id));
+            await tx.CommitAsync();
+            await AssertProblem(await waiting, HttpStatusCode.Conflict, "member.merged");
+            return 0;
+        });
+        Assert.Equal(1, await app.WithDbAsync(db => db.Coupons.CountAsync(c => c.MemberId == gone.Id))); // its welcome coupon only
+
+        // By card number, the merged member's (now replaced) card names the survivor.
+        var byCard = await admin.Http.PostJson("/api/coupons/issue", new { template = "c5", cardNumbers = new[] { merged.Card }, reason = "客诉补偿", programId = app.Org.ProgramA });
+        Assert.Equal(HttpStatusCode.OK, byCard.StatusCode);
+        Assert.Equal(survivor.Id, (await byCard.ReadJson()).GetProperty("coupons")[0].GetProperty("memberId").GetInt64());
+    }
+
+    [Fact]
+    public async Task Merge_MilestoneProgressOnTheSameRule_AddsUp_OrKeepsTheFurtherWhenBothWereRewarded()
+    {
+        await EnsureProgramsAsync();
+        var name = Name();
+        var survivor = await EnrolAsync(_a1, name);
+        var merged = await EnrolAsync(_a1, name);
+        await SaleAsync(_a1, survivor.Id, 50_000);
+        await SaleAsync(_a1, merged.Id, 120_000);
+
+        var admin = await app.SignInAsync("admin");
+        var done = await (await admin.Http.PostJson("/api/members/merge", new { survivorId = survivor.Id, mergedId = merged.Id, reason = "重复登记" })).ReadJson();
+        Assert.Equal(1, done.GetProperty("records").GetProperty("milestonesCombined").GetInt32());
+        Assert.DoesNotContain("milestones.larger_kept", done.GetProperty("conflicts").EnumerateArray().Select(c => c.GetString()));
+        var progress = await app.WithDbAsync(db => db.MilestoneProgress.AsNoTracking().Where(p => p.MemberId == survivor.Id || p.MemberId == merged.Id).ToListAsync());
+        Assert.Equal((170_000L, 0), (Assert.Single(progress).Counter, progress[0].NextStep));
+        Assert.Equal(survivor.Id, progress[0].MemberId);
+
+        // Together past ¥1,500: the next purchase gives the step.
+        await SaleAsync(_a1, survivor.Id, 1_000);
+        Assert.Equal(10, await app.WithDbAsync(db => db.PointsEntries.Where(e => e.MemberId == survivor.Id && e.Cause == PointsCause.Milestone).SumAsync(e => e.Points)));
+
+        // Both already rewarded for ¥1,500: the further progress is kept, not the sum.
+        var first = await EnrolAsync(_a1, name);
+        var second = await EnrolAsync(_a1, name);
+        await SaleAsync(_a1, first.Id, 160_000);
+        await SaleAsync(_a1, second.Id, 200_000);
+        var preview = await (await admin.Http.PostJson("/api/members/merge/preview", new { survivorId = first.Id, mergedId = second.Id })).ReadJson();
+        Assert.Contains("milestones.larger_kept", preview.GetProperty("conflicts").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson("/api/members/merge", new { survivorId = first.Id, mergedId = second.Id, reason = "重复登记" })).StatusCode);
+        var kept = await app.WithDbAsync(db => db.MilestoneProgress.AsNoTracking().Where(p => p.MemberId == first.Id || p.MemberId == second.Id).ToListAsync());
+        Assert.Equal((first.Id, 200_000L, 1), (Assert.Single(kept).MemberId, kept[0].Counter, kept[0].NextStep));
+    }
+
+    [Fact]
+    public async Task DuplicatesPage_NamesTheSharedPhoneReason_InChinese()
+    {
+        await EnsureProgramsAsync();
+        var name = Name();
+        var first = await EnrolAsync(_a1, name);
+        var second = await EnrolAsync(_a1, Name());
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PutJson($"/api/members/{second.Id}/profile", new { phone2 = first.Phone })).StatusCode);
+
+        var page = await (await app.SignInAsync("manager-a")).GetPageAsync("/members/duplicates");
+        Assert.Contains("共用手机号", page);
+        Assert.DoesNotContain("duplicate.phone", page);
     }
 
     [Fact]
@@ -590,6 +908,30 @@ public abstract class MemberMergeTests(PatronApp app)
         var response = await client.PostJson("/api/checkout/top-ups", new { orderNumber = Order(), memberId = member, amount });
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.ReadText());
         return await response.ReadJson();
+    }
+
+    private async Task HealthAsync(long member, object file)
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson($"/api/members/{member}/consents", new { kind = "health_data", granted = true, source = "store" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PutJson($"/api/members/{member}/health", file)).StatusCode);
+    }
+
+    /// <summary>Purchasers written straight to the table (the API would take one request each).</summary>
+    private Task AddPurchasersAsync(long member, params string[] phones) => app.WithDbAsync(async db =>
+    {
+        foreach (var phone in phones)
+        {
+            db.MemberPurchasers.Add(new MemberPurchaser(member, "采购员", phone, null, app.Clock.GetUtcNow().UtcDateTime, null));
+            await db.SaveChangesAsync(); // one by one: ids in the order given
+        }
+
+        return 0;
+    });
+
+    private static async Task<Enrolled> EnrolWithIdAsync(HttpClient client, string name, string idNumber)
+    {
+        var phone = PatronApp.NewPhone();
+        return await EnrolledFrom(await client.PostJson("/api/members", new { name, mobile = phone, idNumber }), phone);
     }
 
     private static string Name() => "合并" + Guid.NewGuid().ToString("N")[..6];

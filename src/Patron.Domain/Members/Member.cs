@@ -152,11 +152,14 @@ public sealed class Member
     /// <summary>
     /// Merges this member (a duplicate) into <paramref name="survivor"/>: every card moves. When
     /// the program lets cards merge (<paramref name="cardsMayMerge"/>) they move as they are.
-    /// Otherwise the survivor keeps its principal card in use (active or lapsed) and this
-    /// member's principal cards are replaced on the way, so the person never holds two active
-    /// principal cards; when the survivor has none in use, this member's card in use moves and
-    /// stays in use. Sub-cards move as they are. This member stays, inactive, pointing to the
-    /// survivor. Balances and records move elsewhere (by ledger entries and by owner).
+    /// Otherwise, when the survivor has an active principal card, it stays and this member's
+    /// principal cards are replaced on the way; when it has none (its card lapsed, lost or
+    /// replaced), this member's best principal card (active before lapsed) moves as it is and the
+    /// others are replaced, and the survivor's lapsed card stays lapsed. So the person never
+    /// holds two active principal cards, and never loses the active one they carry. Sub-cards
+    /// move as they are. The survivor takes this member's ID number when it has none. This
+    /// member stays, inactive, pointing to the survivor. Balances and records move elsewhere (by
+    /// ledger entries and by owner).
     /// </summary>
     public IReadOnlyList<CardMove> MergeInto(Member survivor, bool cardsMayMerge, DateTime atUtc)
     {
@@ -165,8 +168,9 @@ public sealed class Member
             throw new DomainException(refusal);
         }
 
-        var survivorCard = MemberMerge.CardInUse(survivor.Cards);
-        var keep = cardsMayMerge || survivorCard is not null ? null : MemberMerge.CardInUse(_cards);
+        var survivorActive = MemberMerge.ActiveCard(survivor.Cards);
+        var keep = cardsMayMerge || survivorActive is not null ? null : MemberMerge.CardInUse(_cards);
+        var standsFor = survivorActive ?? keep ?? MemberMerge.CardInUse(survivor.Cards);
         var moves = new List<CardMove>();
         foreach (var card in _cards.OrderBy(c => c.Id).ToList())
         {
@@ -174,10 +178,20 @@ public sealed class Member
             var replace = !cardsMayMerge && card.IsPrincipal && card != keep && card.Status is not (CardStatus.Replaced or CardStatus.Revoked);
             card.MoveTo(survivor, replace, atUtc);
             survivor._cards.Add(card);
-            moves.Add(new CardMove(card, before, replace, replace ? survivorCard ?? keep : null));
+            moves.Add(new CardMove(card, before, replace, replace ? standsFor : null));
         }
 
         _cards.Clear();
+
+        // One person, one ID number: the survivor takes this member's when it has none (the
+        // store must clear it here before setting it there, the number being unique); when both
+        // have one, each keeps its own.
+        if (survivor.IdNumberHash is null && IdNumberHash is not null)
+        {
+            (survivor.IdNumberHash, survivor.IdNumberCipher, survivor.IdNumberTail) = (IdNumberHash, IdNumberCipher, IdNumberTail);
+            (IdNumberHash, IdNumberCipher, IdNumberTail) = (null, null, null);
+        }
+
         if (Status == MemberStatus.Active)
         {
             survivor.Status = MemberStatus.Active;

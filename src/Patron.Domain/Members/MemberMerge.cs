@@ -45,4 +45,38 @@ public static class MemberMerge
         cards.Where(c => c.IsPrincipal && c.Status is CardStatus.Active or CardStatus.Lapsed)
             .OrderBy(c => c.Status == CardStatus.Active ? 0 : 1).ThenByDescending(c => c.IssuedAt).ThenByDescending(c => c.Id)
             .FirstOrDefault();
+
+    /// <summary>A member's active principal card, the newest first; null when it has none (a lapsed card does not count).</summary>
+    public static Card? ActiveCard(IEnumerable<Card> cards) =>
+        cards.Where(c => c.IsPrincipal && c.Status == CardStatus.Active)
+            .OrderByDescending(c => c.IssuedAt).ThenByDescending(c => c.Id)
+            .FirstOrDefault();
+
+    /// <summary>
+    /// The two members' health profiles as one, for the survivor: conditions and allergies of
+    /// both (case-insensitive, each once, the survivor's first), the medicines of both (one per
+    /// name and SKU, the survivor's where both take the same), cleaned by
+    /// <see cref="HealthProfile.Normalize"/>. Null when the union is over the profile's limits.
+    /// </summary>
+    public static HealthProfile? CombineHealth(HealthProfile survivor, HealthProfile merged)
+    {
+        static List<string> Union(IReadOnlyList<string> a, IReadOnlyList<string> b) =>
+            [.. a.Concat(b).Select(x => (x ?? "").Trim()).Where(x => x.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase)];
+
+        var medicines = new List<LongTermMedicine>();
+        foreach (var m in survivor.Medicines.Concat(merged.Medicines))
+        {
+            if (!medicines.Any(x => SameMedicine(x, m)))
+            {
+                medicines.Add(m);
+            }
+        }
+
+        var (profile, _) = HealthProfile.Normalize(Union(survivor.Conditions, merged.Conditions), Union(survivor.Allergies, merged.Allergies), medicines);
+        return profile;
+    }
+
+    private static bool SameMedicine(LongTermMedicine a, LongTermMedicine b) =>
+        string.Equals(a.Name.Trim(), b.Name.Trim(), StringComparison.OrdinalIgnoreCase)
+        && string.Equals(a.Sku?.Trim() ?? "", b.Sku?.Trim() ?? "", StringComparison.OrdinalIgnoreCase);
 }

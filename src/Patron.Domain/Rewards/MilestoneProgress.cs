@@ -66,6 +66,41 @@ public sealed class MilestoneProgress
     }
 
     /// <summary>
+    /// Takes over a duplicate member's progress on the same rule when the two are merged. The
+    /// counters add up when at most one of the two has had a step rewarded: the person's
+    /// purchases then count once toward each step, as on one membership (the next step stays
+    /// the further of the two; a step the sum already passes is given at the next purchase).
+    /// When both have had steps rewarded, the lower steps were already given twice: adding
+    /// would let the same purchases reach the higher steps again, so the further progress of
+    /// the two is kept (by step, then counter) and false is returned for the supervisor to know.
+    /// Completed ladders this year add up (the later year wins).
+    /// </summary>
+    public bool Absorb(MilestoneProgress other)
+    {
+        if (other.ResetsYear > ResetsYear)
+        {
+            (ResetsYear, Resets) = (other.ResetsYear, other.Resets);
+        }
+        else if (other.ResetsYear == ResetsYear)
+        {
+            Resets += other.Resets;
+        }
+
+        var added = NextStep == 0 || other.NextStep == 0;
+        if (added)
+        {
+            Counter += other.Counter;
+            NextStep = Math.Max(NextStep, other.NextStep);
+        }
+        else if (other.NextStep > NextStep || (other.NextStep == NextStep && other.Counter > Counter))
+        {
+            (Counter, NextStep) = (other.Counter, other.NextStep);
+        }
+
+        return added;
+    }
+
+    /// <summary>
     /// A return takes its amount off the counter (never below zero). Rewards already given stay
     /// given, and the steps passed stay passed: buying again only moves the counter back up.
     /// </summary>

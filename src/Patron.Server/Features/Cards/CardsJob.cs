@@ -11,10 +11,11 @@ namespace Patron.Server.Features.Cards;
 
 /// <summary>
 /// Card validity over time, for every program: a principal card whose period has ended is
-/// renewed when the member earned the program's renewal points within the period, and lapses
-/// otherwise (benefits stop, stored value freezes, history stays); members whose cards lapsed
-/// longer ago than the program's purge delay leave the active lists. Each card changes under a
-/// guarded update, so any number of nodes may run it at once and a re-run changes nothing.
+/// renewed when the member (with the members merged into it) earned the program's renewal
+/// points within the period, and lapses otherwise (benefits stop, stored value freezes,
+/// history stays); members whose cards lapsed longer ago than the program's purge delay leave
+/// the active lists. Each card changes under a guarded update, so any number of nodes may run
+/// it at once and a re-run changes nothing.
 /// Checkout does not wait for this job: it compares validity with the clock itself.
 /// </summary>
 public sealed class CardsJob(PatronDb db, ProgramRules programs, TimeProvider clock)
@@ -49,7 +50,10 @@ public sealed class CardsJob(PatronDb db, ProgramRules programs, TimeProvider cl
                 if (v.RenewalPoints is { } needed && v.Until(until) is { } next)
                 {
                     var start = until - (next - until);
-                    var earned = await db.PointsEntries.Where(e => e.MemberId == c.MemberId && e.Cause == PointsCause.Sale && e.At >= start && e.At < until)
+                    // Earned by the member and by the members merged into it (their entries stay under their own ids).
+                    var memberId = c.MemberId;
+                    var person = db.Members.Where(m => m.Id == memberId || m.MergedIntoId == memberId).Select(m => m.Id);
+                    var earned = await db.PointsEntries.Where(e => person.Contains(e.MemberId) && e.Cause == PointsCause.Sale && e.At >= start && e.At < until)
                         .SumAsync(e => (long?)e.Points, ct) ?? 0;
                     if (earned >= needed)
                     {

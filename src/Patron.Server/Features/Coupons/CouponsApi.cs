@@ -22,9 +22,9 @@ public static class CouponsApi
             .RequireAuthorization(Permissions.CouponsIssue)
             .WithName("IssueCoupons")
             .WithSummary("Issue coupons of a template to members (by id or card number, up to 10,000 at once) or as bearer coupons; staff give a reason, campaigns their name. Audited per coupon.")
-            .WithDescription("coupon.template_unknown, coupon.recipients_invalid, coupon.reason_required, member.not_found, card.not_found (400); coupon.total_reached, coupon.member_limit (422). "
+            .WithDescription("coupon.template_unknown, coupon.recipients_invalid, coupon.reason_required, member.not_found, card.not_found (400); member.merged (409: a member named by id was merged into another; mergedIntoId, and merged listing each such id); coupon.total_reached, coupon.member_limit (422). "
                 + "Send an Idempotency-Key so a retried request issues nothing twice.")
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
 
         c.MapGet("/{code}", async (string code, ManageCoupons coupons, HttpContext http, CancellationToken ct) =>
                 TypedResults.Ok(await coupons.GetAsync(code, CallerScope.From(http.User), ct)))

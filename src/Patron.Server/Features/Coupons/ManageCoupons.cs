@@ -135,12 +135,22 @@ public sealed class ManageCoupons(PatronDb db, ProgramRules programs, CouponIssu
             var holders = new List<long?>(wanted);
             if (members.Count > 0)
             {
+                // The members' rows first, as a merge takes them: a merge of one of them either
+                // committed before (and the member is refused below) or waits for these coupons
+                // and moves them with everything else.
                 var ids = members.Distinct().ToList();
-                var found = await db.Members.Where(m => ids.Contains(m.Id) && m.ProgramId == programId).Select(m => m.Id).ToListAsync(ct);
+                await db.Members.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, m => m.Status), ct);
+                var found = await db.Members.Where(m => ids.Contains(m.Id) && m.ProgramId == programId).Select(m => new { m.Id, m.MergedIntoId }).ToListAsync(ct);
                 if (found.Count != ids.Count)
                 {
-                    var missing = ids.Except(found).First();
+                    var missing = ids.Except(found.Select(m => m.Id)).First();
                     throw Problem.Invalid("member.not_found", $"Member {missing} does not exist in this program.", "memberIds");
+                }
+
+                var merged = ids.Join(found.Where(m => m.MergedIntoId is not null), id => id, m => m.Id, (id, m) => (id, m.MergedIntoId!.Value)).ToList();
+                if (merged.Count > 0)
+                {
+                    throw Members.MergeMembers.MergedProblem(merged);
                 }
 
                 holders.AddRange(members.Select(m => (long?)m));
@@ -148,6 +158,8 @@ public sealed class ManageCoupons(PatronDb db, ProgramRules programs, CouponIssu
 
             if (cards.Count > 0)
             {
+                // The cards' rows before their holders are read: a merge moving a card waits, or has moved it already.
+                await db.Cards.Where(c => cards.Contains(c.Number) && c.ProgramId == programId).ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, c => c.Status), ct);
                 var byNumber = await db.Cards.Where(c => cards.Contains(c.Number) && c.ProgramId == programId).Select(c => new { c.Number, c.MemberId }).ToListAsync(ct);
                 var missing = cards.FirstOrDefault(n => byNumber.All(c => c.Number != n));
                 if (missing is not null)

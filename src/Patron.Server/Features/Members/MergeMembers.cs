@@ -5,6 +5,7 @@ using Patron.Domain.Common;
 using Patron.Domain.Members;
 using Patron.Domain.Points;
 using Patron.Domain.Programs;
+using Patron.Domain.Rewards;
 using Patron.Domain.StoredValue;
 using Patron.Domain.Tiers;
 using Patron.Server.Features.Audit;
@@ -13,6 +14,7 @@ using Patron.Server.Features.Programs;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Data;
 using Patron.Server.Infrastructure.Problems;
+using Patron.Server.Infrastructure.Protection;
 
 namespace Patron.Server.Features.Members;
 
@@ -54,8 +56,13 @@ public sealed record MergeStoredValue(long Principal, long Bonus, int Lots, long
 
 /// <summary>
 /// The records that change owner. <see cref="HealthFile"/>: <c>none</c>, <c>kept</c> (the
-/// survivor's), <c>moved</c> (the merged member's, the survivor had none) or <c>erased</c> (the
-/// latest health-data consent of the two is a withdrawal).
+/// survivor's, the merged member had none), <c>moved</c> (the merged member's, the survivor had
+/// none), <c>combined</c> (both files as one, on the survivor) or <c>erased</c> (the latest
+/// health-data consent of the two is a withdrawal). <see cref="IdNumber"/>: <c>none</c>,
+/// <c>kept</c> (only the survivor has one), <c>moved</c> (the merged member's goes to the
+/// survivor) or <c>both</c> (each keeps its own). <see cref="Milestones"/> counts the progress
+/// rows that move, <see cref="MilestonesCombined"/> the rules both members had progress on, and
+/// <see cref="Purchasers"/> the organisation purchasers that move.
 /// </summary>
 public sealed record MergeRecords(
     int Sales,
@@ -69,7 +76,10 @@ public sealed record MergeRecords(
     int PendingAdjustments,
     int Milestones,
     int CardEvents,
-    string HealthFile);
+    string HealthFile,
+    string IdNumber,
+    int MilestonesCombined,
+    int Purchasers);
 
 /// <summary>
 /// A merge as previewed or done: both members before, what happens to each card, the points
@@ -97,11 +107,12 @@ public sealed record MergeView(
 /// with the same earning date, expiry, store and remainder — never by editing entries. Counters
 /// add up and the survivor's tier is the higher of the two, promoted further where the
 /// combined counters reach a higher tier. Cards move under the program's card policy; sales,
-/// coupons, redemptions, entitlements, top-ups, care tasks, consents and (when the survivor has
-/// none) the health file change owner. The merged member stays, inactive, pointing to the
+/// coupons, redemptions, entitlements, top-ups, care tasks and consents change owner; the health
+/// files, milestone progress and the ID number are combined on the survivor, and purchasers
+/// follow to an organisation's file. The merged member stays, inactive, pointing to the
 /// survivor. Audited on both members. The preview computes the same without changing anything.
 /// </summary>
-public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules programs, AuditLog audit, TimeProvider clock)
+public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules programs, PersonalDataProtector protector, AuditLog audit, TimeProvider clock)
 {
     public const int ReasonMaxLength = 200;
 
@@ -113,6 +124,21 @@ public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules 
         new(StatusCodes.Status409Conflict, "member.merged", $"Member {memberId} was merged into member {survivorId}; use that member.")
         {
             Extensions = new Dictionary<string, object?> { ["mergedIntoId"] = survivorId },
+        };
+
+    /// <summary>
+    /// The same answer for a list of members naming some merged ones: 409 <c>member.merged</c> for
+    /// the first, with <c>mergedIntoId</c>, and <c>merged</c> listing each (<c>memberId</c>, <c>mergedIntoId</c>).
+    /// </summary>
+    public static ProblemException MergedProblem(IReadOnlyList<(long MemberId, long SurvivorId)> merged) =>
+        new(StatusCodes.Status409Conflict, "member.merged",
+            $"Member {merged[0].MemberId} was merged into member {merged[0].SurvivorId}; use that member." + (merged.Count > 1 ? $" {merged.Count - 1} more named members were merged too." : ""))
+        {
+            Extensions = new Dictionary<string, object?>
+            {
+                ["mergedIntoId"] = merged[0].SurvivorId,
+                ["merged"] = merged.Select(m => new { memberId = m.MemberId, mergedIntoId = m.SurvivorId }).ToList(),
+            },
         };
 
     /// <summary>What the merge would do, computed on copies of both members: nothing is written or locked.</summary>
@@ -130,8 +156,10 @@ public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules 
         var m = await DetachedSideAsync(merged, rules.EntryTier?.Code, now, ct);
         var before = (await SideAsync(s, ct), await SideAsync(m, ct));
         var health = await HealthAsync(survivorId, mergedId, ct);
+        var idNumber = IdNumberOutcome(s.Member, m.Member);
         var outcome = await ApplyAsync(s, m, rules, now, ct);
-        var milestones = await MilestonesAsync(survivorId, mergedId, ct);
+        var milestones = await MilestonesAsync(survivorId, mergedId, tracked: false, ct);
+        var purchasers = await PurchasersAsync(survivorId, mergedId, ct);
         var records = new MergeRecords(
             await db.Sales.CountAsync(x => x.MemberId == mergedId, ct),
             await db.Coupons.CountAsync(x => x.MemberId == mergedId, ct),
@@ -144,8 +172,11 @@ public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules 
             await db.PointsAdjustments.CountAsync(x => x.MemberId == mergedId && x.Status == AdjustmentStatus.Pending, ct),
             milestones.Movable,
             await db.CardEvents.CountAsync(x => x.MemberId == mergedId, ct),
-            health.Outcome);
-        return View(before, outcome, rules, records, Conflicts(outcome, health, milestones.Both, survivor, rules), null);
+            health.Outcome,
+            idNumber,
+            milestones.Shared.Count,
+            purchasers.Move.Count);
+        return View(before, outcome, rules, records, Conflicts(outcome, health, idNumber, milestones, purchasers, survivor, rules), null);
     }
 
     /// <summary>Two members side by side (masked), for the supervisor to choose which one to keep; no refusal is checked yet.</summary>
@@ -206,7 +237,9 @@ public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules 
             var rules = locked[survivorId].Rules;
             var before = (await SideAsync(s, ct), await SideAsync(m, ct));
             var health = await HealthAsync(survivorId, mergedId, ct);
-            var milestones = await MilestonesAsync(survivorId, mergedId, ct);
+            var idNumber = IdNumberOutcome(s.Member, m.Member);
+            var milestones = await MilestonesAsync(survivorId, mergedId, tracked: true, ct);
+            var purchasers = await PurchasersAsync(survivorId, mergedId, ct);
             var outcome = await ApplyAsync(s, m, rules, now, ct);
             var storeId = caller.DefaultStoreId ?? s.Member.EnrolStoreId;
 
@@ -231,16 +264,38 @@ public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules 
                 await db.PointsAdjustments.Where(x => x.MemberId == mergedId && x.Status == AdjustmentStatus.Pending).ExecuteUpdateAsync(u => u.SetProperty(x => x.MemberId, survivorId), ct),
                 await db.Database.ExecuteSqlAsync($"UPDATE milestone_progress SET member_id = {survivorId} WHERE member_id = {mergedId} AND rule_id NOT IN (SELECT rule_id FROM milestone_progress WHERE member_id = {survivorId})", ct),
                 cardEvents,
-                health.Outcome);
-            await MoveHealthAsync(survivorId, mergedId, health, ct);
+                health.Outcome,
+                idNumber,
+                milestones.Shared.Count,
+                purchasers.Move.Count);
 
-            // The member file: the survivor keeps its own; the merged member's moves when the survivor has none. Purchasers follow.
+            // Milestone rules both had progress on: the survivor's row took the merged one's over (MilestonesAsync); the merged row goes.
+            db.MilestoneProgress.RemoveRange(milestones.Shared);
+            await MoveHealthAsync(survivorId, mergedId, health, now, caller.StaffId, ct);
+
+            // The ID number moved by MergeInto: cleared on the merged row first, then set on the
+            // survivor's, so the unique index (program, ID number) never sees it twice.
+            if (idNumber == "moved")
+            {
+                await db.Members.Where(x => x.Id == mergedId).ExecuteUpdateAsync(
+                    u => u.SetProperty(x => x.IdNumberHash, (string?)null).SetProperty(x => x.IdNumberCipher, (string?)null).SetProperty(x => x.IdNumberTail, (string?)null), ct);
+                var (hash, cipher, tail) = (s.Member.IdNumberHash, s.Member.IdNumberCipher, s.Member.IdNumberTail);
+                await db.Members.Where(x => x.Id == survivorId).ExecuteUpdateAsync(
+                    u => u.SetProperty(x => x.IdNumberHash, hash).SetProperty(x => x.IdNumberCipher, cipher).SetProperty(x => x.IdNumberTail, tail), ct);
+            }
+
+            // The member file: the survivor keeps its own; the merged member's moves when the survivor has none.
             if (!await db.MemberProfiles.AnyAsync(p => p.MemberId == survivorId, ct))
             {
                 await db.Database.ExecuteSqlAsync($"UPDATE member_profiles SET member_id = {survivorId} WHERE member_id = {mergedId}", ct);
             }
 
-            await db.MemberPurchasers.Where(p => p.MemberId == mergedId).ExecuteUpdateAsync(u => u.SetProperty(x => x.MemberId, survivorId), ct);
+            // Purchasers follow only to an organisation's file, up to its limit; the rest stay.
+            if (purchasers.Move.Count > 0)
+            {
+                var moving = purchasers.Move;
+                await db.MemberPurchasers.Where(p => p.MemberId == mergedId && moving.Contains(p.Id)).ExecuteUpdateAsync(u => u.SetProperty(x => x.MemberId, survivorId), ct);
+            }
 
             // Members merged into the merged one now point to the survivor: one step always finds the person.
             await db.Members.Where(x => x.MergedIntoId == mergedId).ExecuteUpdateAsync(u => u.SetProperty(x => x.MergedIntoId, (long?)survivorId), ct);
@@ -257,7 +312,7 @@ public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules 
 
             ledger.Stage(locked[mergedId], staffId: caller.StaffId);
             ledger.Stage(locked[survivorId], staffId: caller.StaffId);
-            var view = View(before, outcome, rules, records, Conflicts(outcome, health, milestones.Both, s.Member, rules), now);
+            var view = View(before, outcome, rules, records, Conflicts(outcome, health, idNumber, milestones, purchasers, s.Member, rules), now);
             var detail = new
             {
                 survivorId,
@@ -438,30 +493,46 @@ public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules 
         return -1;
     }
 
-    /// <summary>The two health files and the health-data consent the survivor will have (the latest record of the two members).</summary>
+    /// <summary>
+    /// The two health files and the health-data consent the survivor will have (the latest record
+    /// of the two members). With consent and a file on each, the two are combined (read here, so
+    /// the preview refuses as the merge does): <c>merge.health_too_large</c> (422) when their union
+    /// is over the health profile's limits.
+    /// </summary>
     private async Task<Health> HealthAsync(long survivorId, long mergedId, CancellationToken ct)
     {
-        var survivorHas = await db.MemberHealth.AnyAsync(h => h.MemberId == survivorId, ct);
-        var mergedHas = await db.MemberHealth.AnyAsync(h => h.MemberId == mergedId, ct);
+        var files = await db.MemberHealth.AsNoTracking().Where(h => h.MemberId == survivorId || h.MemberId == mergedId).Select(h => new { h.MemberId, h.Cipher }).ToListAsync(ct);
+        var survivorFile = files.FirstOrDefault(f => f.MemberId == survivorId);
+        var mergedFile = files.FirstOrDefault(f => f.MemberId == mergedId);
         var consent = await db.MemberConsents.Where(c => (c.MemberId == survivorId || c.MemberId == mergedId) && c.Kind == ConsentKinds.Health)
             .OrderByDescending(c => c.At).ThenByDescending(c => c.Id).Select(c => (bool?)c.Granted).FirstOrDefaultAsync(ct) == true;
-        var outcome = (survivorHas, mergedHas) switch
+        HealthProfile? combined = null;
+        if (consent && survivorFile is not null && mergedFile is not null)
+        {
+            combined = MemberMerge.CombineHealth(protector.UnprotectHealth(survivorFile.Cipher), protector.UnprotectHealth(mergedFile.Cipher))
+                ?? throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "merge.health_too_large",
+                    $"Together the two health files hold more than {HealthProfile.MaxItems} conditions, allergies or medicines; shorten one of them before merging.");
+        }
+
+        var outcome = (survivorFile is not null, mergedFile is not null) switch
         {
             (false, false) => "none",
             _ when !consent => "erased",
-            (true, _) => "kept",
+            (true, true) => "combined",
+            (true, false) => "kept",
             _ => "moved",
         };
-        return new Health(survivorHas, mergedHas, consent, outcome);
+        return new Health(survivorFile is not null, mergedFile is not null, consent, outcome, combined);
     }
 
     /// <summary>
-    /// The survivor keeps its health file; the merged member's moves only when the survivor has
-    /// none, and is deleted otherwise (its consents went to the survivor: health data is never
-    /// held without them). When the latest health-data consent of the two is a withdrawal, the
-    /// health file and follow-up readings go, as a withdrawal does.
+    /// The merged member's health file moves when the survivor has none; when both have one (and
+    /// consent), the survivor's holds both (<see cref="MemberMerge.CombineHealth"/>) and the merged
+    /// member's goes (its consents went to the survivor: health data is never held without them).
+    /// When the latest health-data consent of the two is a withdrawal, the health files and
+    /// follow-up readings go, as a withdrawal does.
     /// </summary>
-    private async Task MoveHealthAsync(long survivorId, long mergedId, Health health, CancellationToken ct)
+    private async Task MoveHealthAsync(long survivorId, long mergedId, Health health, DateTime now, long? staffId, CancellationToken ct)
     {
         if (health is { SurvivorHas: false, MergedHas: true })
         {
@@ -469,6 +540,12 @@ public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules 
         }
         else if (health.MergedHas)
         {
+            if (health.Combined is { } combined)
+            {
+                var row = await db.MemberHealth.FirstAsync(h => h.MemberId == survivorId, ct);
+                row.Replace(protector.ProtectHealth(combined), now, staffId);
+            }
+
             await db.MemberHealth.Where(h => h.MemberId == mergedId).ExecuteDeleteAsync(ct);
         }
 
@@ -479,31 +556,116 @@ public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules 
         }
     }
 
-    /// <summary>Milestone progress: the merged member's moves for rules the survivor has none of; where both have, the survivor's is kept.</summary>
-    private async Task<(int Movable, int Both)> MilestonesAsync(long survivorId, long mergedId, CancellationToken ct)
+    /// <summary>
+    /// Milestone progress: the merged member's rows for rules the survivor has none on move as
+    /// they are (<see cref="Milestones.Movable"/>); where both have progress, the survivor's row
+    /// takes the merged one's over (<see cref="MilestoneProgress.Absorb"/>: counters added, or the
+    /// further of the two kept when both already had steps rewarded) and the merged row is
+    /// returned in <see cref="Milestones.Shared"/> to be deleted. Tracked for the merge, copies for the preview.
+    /// </summary>
+    private async Task<Milestones> MilestonesAsync(long survivorId, long mergedId, bool tracked, CancellationToken ct)
     {
-        var survivorRules = await db.MilestoneProgress.Where(p => p.MemberId == survivorId).Select(p => p.RuleId).ToListAsync(ct);
-        var mergedRules = await db.MilestoneProgress.Where(p => p.MemberId == mergedId).Select(p => p.RuleId).ToListAsync(ct);
-        var both = mergedRules.Count(survivorRules.Contains);
-        return (mergedRules.Count - both, both);
-    }
-
-    private static List<string> Conflicts(Outcome o, Health health, int milestonesBoth, Member survivor, ProgramDefinition rules)
-    {
-        var conflicts = new List<string>();
-        if (health is { SurvivorHas: true, MergedHas: true } && health.Consent)
+        var rows = tracked ? db.MilestoneProgress : db.MilestoneProgress.AsNoTracking();
+        var all = await rows.Where(p => p.MemberId == survivorId || p.MemberId == mergedId).ToListAsync(ct);
+        var survivors = all.Where(p => p.MemberId == survivorId).ToDictionary(p => p.RuleId);
+        var shared = new List<MilestoneProgress>();
+        var movable = 0;
+        var largerKept = 0;
+        foreach (var merged in all.Where(p => p.MemberId == mergedId).OrderBy(p => p.RuleId, StringComparer.Ordinal))
         {
-            conflicts.Add("health.both_on_file");
+            if (!survivors.TryGetValue(merged.RuleId, out var kept))
+            {
+                movable++;
+                continue;
+            }
+
+            shared.Add(merged);
+            largerKept += kept.Absorb(merged) ? 0 : 1;
         }
 
+        return new Milestones(movable, shared, largerKept);
+    }
+
+    /// <summary>
+    /// The merged member's purchasers (people buying for an organisation) move only when the
+    /// survivor's file after the merge is an organisation's: those whose phone the survivor does
+    /// not list yet, oldest first, up to <see cref="MemberPurchaser.MaxPerMember"/> in all. The
+    /// rest stay with the merged member.
+    /// </summary>
+    private async Task<Purchasers> PurchasersAsync(long survivorId, long mergedId, CancellationToken ct)
+    {
+        var theirs = await db.MemberPurchasers.AsNoTracking().Where(p => p.MemberId == mergedId).OrderBy(p => p.Id).Select(p => new { p.Id, p.Mobile }).ToListAsync(ct);
+        if (theirs.Count == 0)
+        {
+            return new Purchasers([], 0, 0);
+        }
+
+        var kind = await db.MemberProfiles.Where(p => p.MemberId == survivorId).Select(p => (MemberKind?)p.Kind).FirstOrDefaultAsync(ct)
+            ?? await db.MemberProfiles.Where(p => p.MemberId == mergedId).Select(p => (MemberKind?)p.Kind).FirstOrDefaultAsync(ct);
+        if (kind != MemberKind.Organisation)
+        {
+            return new Purchasers([], 0, theirs.Count);
+        }
+
+        var listed = (await db.MemberPurchasers.AsNoTracking().Where(p => p.MemberId == survivorId).Select(p => p.Mobile).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        var room = Math.Max(0, MemberPurchaser.MaxPerMember - listed.Count);
+        var move = new List<long>();
+        var overLimit = 0;
+        foreach (var p in theirs)
+        {
+            if (!listed.Add(p.Mobile))
+            {
+                continue; // the survivor lists this phone already
+            }
+
+            if (move.Count < room)
+            {
+                move.Add(p.Id);
+            }
+            else
+            {
+                overLimit++;
+            }
+        }
+
+        return new Purchasers(move, overLimit, 0);
+    }
+
+    /// <summary>What becomes of the ID numbers (see <see cref="MergeRecords.IdNumber"/>).</summary>
+    private static string IdNumberOutcome(Member survivor, Member merged) => (survivor.IdNumberHash is not null, merged.IdNumberHash is not null) switch
+    {
+        (false, false) => "none",
+        (true, false) => "kept",
+        (false, true) => "moved",
+        (true, true) => "both",
+    };
+
+    private static List<string> Conflicts(Outcome o, Health health, string idNumber, Milestones milestones, Purchasers purchasers, Member survivor, ProgramDefinition rules)
+    {
+        var conflicts = new List<string>();
         if (health.Outcome == "erased")
         {
             conflicts.Add("health.erased");
         }
 
-        if (milestonesBoth > 0)
+        if (idNumber == "both")
         {
-            conflicts.Add("milestones.survivor_kept");
+            conflicts.Add("id_number.both_on_file");
+        }
+
+        if (milestones.LargerKept > 0)
+        {
+            conflicts.Add("milestones.larger_kept");
+        }
+
+        if (purchasers.OverLimit > 0)
+        {
+            conflicts.Add("purchasers.over_limit");
+        }
+
+        if (purchasers.Stay > 0)
+        {
+            conflicts.Add("purchasers.stay");
         }
 
         if (o.Points.Debt > 0)
@@ -544,5 +706,11 @@ public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules 
 
     private sealed record Outcome(IReadOnlyList<CardMove> Cards, PointsCarry Points, IReadOnlyList<CarriedValue> Value, string? TierBefore, string? TierAfter, string? MergedTier, Side Survivor, Side Merged);
 
-    private sealed record Health(bool SurvivorHas, bool MergedHas, bool Consent, string Outcome);
+    private sealed record Health(bool SurvivorHas, bool MergedHas, bool Consent, string Outcome, HealthProfile? Combined);
+
+    /// <summary>Progress rows that move; the merged member's rows on rules both had (deleted once taken over); how many of those kept the further progress instead of adding.</summary>
+    private sealed record Milestones(int Movable, List<MilestoneProgress> Shared, int LargerKept);
+
+    /// <summary>Purchaser rows that move; how many more would pass the limit; how many stay because the survivor is no organisation.</summary>
+    private sealed record Purchasers(List<long> Move, int OverLimit, int Stay);
 }

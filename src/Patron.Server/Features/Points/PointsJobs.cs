@@ -105,9 +105,12 @@ public sealed class PointsJobs(PatronDb db, MemberLedger ledger, ProgramRules pr
             var due = await db.MemberAccounts.Where(a => a.ProgramId == programId && a.Tier == tier.Code && a.TierSince <= since).Select(a => a.MemberId).ToListAsync(ct);
             foreach (var memberId in due)
             {
+                // Points earned count under the member and the members merged into it (their
+                // entries stay under their own ids; sales change owner in a merge).
+                var person = db.Members.Where(m => m.Id == memberId || m.MergedIntoId == memberId).Select(m => m.Id);
                 var reached = keep.Counter == MilestoneCounter.Spend
                     ? await db.Sales.Where(s => s.MemberId == memberId && s.At > since).SumAsync(s => (long?)s.Paid, ct) ?? 0
-                    : await db.PointsEntries.Where(e => e.MemberId == memberId && e.At > since && (e.Cause == PointsCause.Sale || e.Cause == PointsCause.Return)).SumAsync(e => (long?)e.Points, ct) ?? 0;
+                    : await db.PointsEntries.Where(e => person.Contains(e.MemberId) && e.At > since && (e.Cause == PointsCause.Sale || e.Cause == PointsCause.Return)).SumAsync(e => (long?)e.Points, ct) ?? 0;
                 if (reached >= keep.Threshold)
                 {
                     continue;
