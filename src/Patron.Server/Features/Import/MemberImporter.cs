@@ -142,9 +142,9 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
         var length = file.CanSeek ? file.Length : 0;
 
         // Reading, checking and encrypting the next chunk (on its own connection) overlaps with
-        // writing this one.
+        // writing this one; at most one prepared chunk waits, so no more than three are in memory.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var prepared = Channel.CreateBounded<Prepared>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        var prepared = Channel.CreateBounded<Prepared>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
         var producer = Task.Run(() => ProduceAsync(rowsOfFile, columns, ctx, programId, job?.Id ?? 0, program.CardPrefix, writer, done, chunkSize,
             () => length > 0 ? Math.Min(1, (double)file.Position / length) : 0, prepared.Writer, stop.Token), stop.Token);
         try
@@ -205,16 +205,10 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
 
             async Task FlushAsync()
             {
-                var refused = await CheckAgainstDatabaseAsync(checkDb, programId, chunk, chunkErrors, ct);
+                var (refused, hashes) = await CheckAgainstDatabaseAsync(checkDb, programId, chunk, chunkErrors, ct);
                 var good = chunk.Where(m => !refused.Contains(m.Row)).ToList();
-                var hashes = new string?[good.Count];
-                for (var i = 0; i < good.Count; i++)
-                {
-                    hashes[i] = good[i].IdNumber is { } id ? await protector.LookupHashAsync(id, ct) : null;
-                }
-
                 var ids = new ProtectedIdNumber?[good.Count];
-                Parallel.For(0, good.Count, i => ids[i] = good[i].IdNumber is { } id ? protector.ProtectIdNumber(id, hashes[i]!) : null);
+                Parallel.For(0, good.Count, i => ids[i] = good[i].IdNumber is { } id ? protector.ProtectIdNumber(id, hashes[good[i].Row]) : null);
                 List<RowError> refusedRows = [.. chunkErrors];
                 var batch = writer is null ? null : await writer.PrepareAsync(checkDb, jobId, programId, cardPrefix, good, ids, refusedRows, rows, fraction(), ct);
                 await output.WriteAsync(new Prepared(good.Count, refusedRows, rows, fraction(), batch), ct);
@@ -267,27 +261,49 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
         }
     }
 
-    /// <summary>Refuses rows whose phone, ID number or card number a member of the program already has; the refused rows.</summary>
-    private async Task<HashSet<int>> CheckAgainstDatabaseAsync(PatronDb db, long programId, List<MemberRow> rows, List<RowError> errors, CancellationToken ct)
+    /// <summary>
+    /// Refuses rows whose phone, ID number or card number a member of the program already has;
+    /// the refused rows, and the lookup hash of each row's ID number (by row) for encrypting it.
+    /// </summary>
+    private async Task<(HashSet<int> Refused, Dictionary<int, string> Hashes)> CheckAgainstDatabaseAsync(PatronDb db, long programId, List<MemberRow> rows, List<RowError> errors, CancellationToken ct)
     {
         var refused = new HashSet<int>();
+        var hashes = new Dictionary<int, string>();
         if (rows.Count == 0)
         {
-            return refused;
+            return (refused, hashes);
         }
 
-        var mobiles = rows.Select(r => r.Mobile).ToList();
-        var taken = (await db.Members.AsNoTracking().Where(m => m.ProgramId == programId && mobiles.Contains(m.Mobile)).Select(m => m.Mobile).ToListAsync(ct)).ToHashSet();
-        var cards = rows.Where(r => r.CardNumber is not null).Select(r => r.CardNumber!).ToList();
-        var cardsTaken = cards.Count == 0 ? [] : (await db.Cards.AsNoTracking().Where(c => cards.Contains(c.Number)).Select(c => c.Number).ToListAsync(ct)).ToHashSet();
-        var hashes = new Dictionary<int, string>();
         foreach (var r in rows.Where(r => r.IdNumber is not null))
         {
             hashes[r.Row] = await protector.LookupHashAsync(r.IdNumber!, ct);
         }
 
-        var hashList = hashes.Values.ToList();
-        var idsTaken = hashList.Count == 0 ? [] : (await db.Members.AsNoTracking().Where(m => m.ProgramId == programId && hashList.Contains(m.IdNumberHash!)).Select(m => m.IdNumberHash!).ToListAsync(ct)).ToHashSet();
+        string[] mobiles = [.. rows.Select(r => r.Mobile)];
+        string[] cards = [.. rows.Where(r => r.CardNumber is not null).Select(r => r.CardNumber!)];
+        string[] hashList = [.. hashes.Values];
+        HashSet<string> taken, cardsTaken, idsTaken;
+        if (db.Database.IsNpgsql())
+        {
+            // One index probe per value: LATERAL … LIMIT 1 keeps the planner from choosing a scan of
+            // the whole table, whose cost grows with every chunk the import has already written.
+            taken = (await db.Database.SqlQuery<string>(
+                $"SELECT u.v AS \"Value\" FROM unnest({mobiles}) AS u(v) CROSS JOIN LATERAL (SELECT 1 FROM members m WHERE m.program_id = {programId} AND m.mobile = u.v LIMIT 1) AS found")
+                .ToListAsync(ct)).ToHashSet();
+            cardsTaken = cards.Length == 0 ? [] : (await db.Database.SqlQuery<string>(
+                $"SELECT u.v AS \"Value\" FROM unnest({cards}) AS u(v) CROSS JOIN LATERAL (SELECT 1 FROM cards c WHERE c.number = u.v LIMIT 1) AS found")
+                .ToListAsync(ct)).ToHashSet();
+            idsTaken = hashList.Length == 0 ? [] : (await db.Database.SqlQuery<string>(
+                $"SELECT u.v AS \"Value\" FROM unnest({hashList}) AS u(v) CROSS JOIN LATERAL (SELECT 1 FROM members m WHERE m.program_id = {programId} AND m.id_number_hash = u.v LIMIT 1) AS found")
+                .ToListAsync(ct)).ToHashSet();
+        }
+        else
+        {
+            taken = (await db.Members.AsNoTracking().Where(m => m.ProgramId == programId && mobiles.Contains(m.Mobile)).Select(m => m.Mobile).ToListAsync(ct)).ToHashSet();
+            cardsTaken = cards.Length == 0 ? [] : (await db.Cards.AsNoTracking().Where(c => cards.Contains(c.Number)).Select(c => c.Number).ToListAsync(ct)).ToHashSet();
+            idsTaken = hashList.Length == 0 ? [] : (await db.Members.AsNoTracking().Where(m => m.ProgramId == programId && hashList.Contains(m.IdNumberHash!)).Select(m => m.IdNumberHash!).ToListAsync(ct)).ToHashSet();
+        }
+
         foreach (var r in rows)
         {
             if (taken.Contains(r.Mobile))
@@ -309,7 +325,7 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
             }
         }
 
-        return refused;
+        return (refused, hashes);
     }
 
     /// <summary>Phones, ID numbers and card numbers met so far in the file: each may appear once.</summary>
