@@ -128,8 +128,13 @@ internal sealed class ImportWriter(PatronDb db, Domain.Programs.ProgramDefinitio
         return new Batch(jobId, cardPrefix, rows, memberIds, ids, lastSequence - generated + 1, withPoints, lotIds, withPurse, purseIds, errors, rowsThrough, fraction);
     }
 
-    /// <summary>Copies a prepared chunk and records the job's progress, in one transaction.</summary>
-    public async Task WriteAsync(ImportJob job, long programId, Batch b, CancellationToken ct)
+    /// <summary>
+    /// Copies a prepared chunk in its own transaction; then, once <paramref name="before"/> (the
+    /// write of the chunk before it) has finished, records the job's progress and commits. Two
+    /// chunks can be copied at once on two connections, yet they commit in file order, and a chunk
+    /// whose predecessor failed rolls back, so the job's progress always covers committed rows only.
+    /// </summary>
+    public async Task WriteAsync(long jobId, long programId, Batch b, Task before, CancellationToken ct)
     {
         var strategy = db.Database.CreateExecutionStrategy();
         await strategy.ExecuteAsync(async () =>
@@ -150,11 +155,13 @@ internal sealed class ImportWriter(PatronDb db, Domain.Programs.ProgramDefinitio
             }
 
             await WriteTablesAsync(conn, tx.GetDbTransaction(), programId, b, ct);
-            job.DoneRows = b.RowsThrough;
-            job.Imported += b.Good;
-            job.Rejected += b.Refused;
-            job.UpdatedAt = DateTime.UtcNow;
-            await db.SaveChangesAsync(ct);
+            await before;
+            await db.ImportJobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(
+                s => s.SetProperty(j => j.DoneRows, b.RowsThrough)
+                    .SetProperty(j => j.Imported, j => j.Imported + b.Good)
+                    .SetProperty(j => j.Rejected, j => j.Rejected + b.Refused)
+                    .SetProperty(j => j.UpdatedAt, DateTime.UtcNow),
+                ct);
             await tx.CommitAsync(ct);
         });
     }

@@ -137,43 +137,71 @@ public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalD
             await writer.KeepSequenceAboveAsync(programId, maxSequence, ct);
         }
 
+        // PostgreSQL copies two chunks at once, each on its own connection (its server process
+        // then works on one core while the other works on the next chunk); SQLite has one writer.
+        using var secondScope = writer is not null && db.Database.IsNpgsql() ? scopes.CreateScope() : null;
+        ImportWriter[] writers = writer is null ? [] : secondScope is null ? [writer]
+            : [writer, new ImportWriter(secondScope.ServiceProvider.GetRequiredService<PatronDb>(), rules, zone, now, caller?.StaffId)];
+
         var errors = new List<RowError>();
         var done = job?.DoneRows ?? 0;
         var (rows, imported, rejected) = (done, job?.Imported ?? 0, job?.Rejected ?? 0);
         var length = file.CanSeek ? file.Length : 0;
 
-        // Reading, checking and encrypting the next chunk (on its own connection) overlaps with
-        // writing this one; at most one prepared chunk waits, so no more than three are in memory.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+
+        // Counts a written chunk and reports progress; chunks arrive here in file order.
+        async Task WriteAsync(Prepared p, ImportWriter? into, Task before)
+        {
+            if (into is not null && job is not null)
+            {
+                await into.WriteAsync(job.Id, programId, p.Batch!, before, stop.Token);
+                (job.DoneRows, job.Imported, job.Rejected) = (p.RowsThrough, job.Imported + p.Good, job.Rejected + p.Batch!.Refused);
+            }
+            else
+            {
+                await before;
+            }
+
+            rows = p.RowsThrough;
+            imported += p.Good;
+            rejected += p.Errors.Select(e => e.Row).Distinct().Count();
+            if (errors.Count < ReportedErrors)
+            {
+                errors.AddRange(p.Errors.Take(ReportedErrors - errors.Count));
+            }
+
+            progress?.Invoke(new ImportProgress(rows, imported, rejected, p.Fraction, started.Elapsed));
+        }
+
+        // Reading, checking and encrypting the next chunk (on its own connection) overlaps with
+        // writing the ones before it; at most one prepared chunk waits for a writer.
         var prepared = Channel.CreateBounded<Prepared>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
         var producer = Task.Run(() => ProduceAsync(rowsOfFile, columns, ctx, programId, job?.Id ?? 0, program.CardPrefix, writer, done, chunkSize,
             () => length > 0 ? Math.Min(1, (double)file.Position / length) : 0, prepared.Writer, stop.Token), stop.Token);
+        var writing = new Queue<Task>();
         try
         {
+            var last = Task.CompletedTask;
+            var n = 0;
             await foreach (var p in prepared.Reader.ReadAllAsync(ct))
             {
-                if (writer is not null && job is not null)
+                if (writing.Count >= Math.Max(1, writers.Length))
                 {
-                    await writer.WriteAsync(job, programId, p.Batch!, ct);
+                    await writing.Dequeue(); // its writer is free again
                 }
 
-                rows = p.RowsThrough;
-                imported += p.Good;
-                rejected += p.Errors.Select(e => e.Row).Distinct().Count();
-                if (errors.Count < ReportedErrors)
-                {
-                    errors.AddRange(p.Errors.Take(ReportedErrors - errors.Count));
-                }
-
-                progress?.Invoke(new ImportProgress(rows, imported, rejected, p.Fraction, started.Elapsed));
+                last = WriteAsync(p, writers.Length == 0 ? null : writers[n++ % writers.Length], last);
+                writing.Enqueue(last);
             }
 
+            await last;
             await producer;
         }
         finally
         {
             await stop.CancelAsync();
-            await producer.ContinueWith(_ => { }, CancellationToken.None);
+            await Task.WhenAll([producer, .. writing]).ContinueWith(_ => { }, CancellationToken.None);
         }
 
         if (job is not null)
