@@ -29,7 +29,8 @@ public sealed record ImportReport(long? JobId, bool CheckOnly, bool Resumed, boo
 /// card number once each) and against the database; refused rows go to the error report, good
 /// rows go in. A chunk's members, cards, accounts, ledgers and the job's progress commit
 /// together, so an import that stops resumes after its last chunk when the same file is given
-/// again. PostgreSQL takes the rows by COPY; SQLite by prepared inserts.
+/// again. PostgreSQL takes the rows by binary COPY, two chunks at once on two connections (they
+/// commit in file order); SQLite by prepared inserts, one chunk after the other.
 /// </summary>
 public sealed class MemberImporter(PatronDb db, ProgramRules programs, PersonalDataProtector protector, AuditLog audit, IServiceScopeFactory scopes, TimeProvider clock)
 {
