@@ -14,7 +14,8 @@ namespace Patron.Server.Tests;
 /// <summary>
 /// Member import on each database: a 1,000-row file with every kind of bad row gets a precise
 /// report and the good rows go in with their points, stored value, tier and card; checking
-/// writes nothing; an import that stops resumes where it stopped; GB18030 files are read.
+/// writes nothing; an import that stops resumes where it stopped; GB18030 files are read; a value
+/// repeated in the file names the row that had it first, and one already in the database is taken.
 /// </summary>
 public abstract class MemberImportTests(PatronApp app)
 {
@@ -181,6 +182,32 @@ public abstract class MemberImportTests(PatronApp app)
         Assert.Equal((1, 1), (report.Rows, report.Imported));
         var member = await app.WithDbAsync(db => db.Members.AsNoTracking().SingleAsync(m => m.Mobile == phone));
         Assert.Equal("欧阳锋", member.Name);
+    }
+
+    [Fact]
+    public async Task RepeatsInTheFile_NameTheRowThatHadTheValueFirst_AndValuesAlreadyInTheDatabase_AreTaken()
+    {
+        await EnsureProgramAsync();
+        var seed = Random.Shared.Next(1, 90_000) * 1000;
+
+        // The first member has a card and an ID number ending in X (kept as a number, like every ID number, to find repeats).
+        var n = Enumerable.Range(seed, 1000).First(i => i % 2 == 0 && new Good(i, "", null, null).IdNumber.EndsWith('X'));
+        var first = new Good(n, "", null, null);
+        Good Next(int k) => new(n + k, "", first, first);
+        var repeats = string.Join("\r\n", Header, first.Line(), Next(1).Line(mobile: "REPEAT"), Next(3).Line(id: "REPEAT"), Next(5).Line(card: "REPEAT")) + "\r\n";
+        var check = await ImportAsync(Encoding.UTF8.GetBytes(repeats), checkOnly: true, chunk: 2);
+        Assert.Equal((4, 3), (check.Rows, check.Rejected));
+        Assert.Contains(check.Errors, e => e is { Row: 3, Code: "import.mobile_repeated" } && e.Message.EndsWith("row 2.", StringComparison.Ordinal));
+        Assert.Contains(check.Errors, e => e is { Row: 4, Code: "import.id_number_repeated" } && e.Message.EndsWith("row 2.", StringComparison.Ordinal));
+        Assert.Contains(check.Errors, e => e is { Row: 5, Code: "import.card_repeated" } && e.Message.EndsWith("row 2.", StringComparison.Ordinal));
+
+        // Once the first member is in, another file with its phone, its ID number or its card is refused row by row.
+        Assert.Equal(1, (await ImportAsync(Encoding.UTF8.GetBytes(string.Join("\r\n", Header, first.Line()) + "\r\n"))).Imported);
+        var taken = string.Join("\r\n", Header, Next(7).Line(mobile: "REPEAT"), Next(9).Line(id: "REPEAT"), Next(11).Line(card: "REPEAT"), Next(13).Line()) + "\r\n";
+        var report = await ImportAsync(Encoding.UTF8.GetBytes(taken));
+        Assert.Equal((4, 1, 3), (report.Rows, report.Imported, report.Rejected));
+        (int, string)[] refused = [(2, "import.mobile_taken"), (3, "import.id_number_taken"), (4, "import.card_taken")];
+        Assert.Equal(refused, report.Errors.Select(e => (e.Row, e.Code)).Order().ToArray());
     }
 
     private async Task<ImportReport> ImportAsync(byte[] csv, bool checkOnly = false, int chunk = MemberImporter.DefaultChunk, Action<ImportProgress>? progress = null)

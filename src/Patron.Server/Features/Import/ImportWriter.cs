@@ -1,9 +1,11 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Data.Common;
+using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
-using NpgsqlTypes;
 using Patron.Data;
 using Patron.Domain.Cards;
 using Patron.Domain.Members;
@@ -21,69 +23,31 @@ namespace Patron.Server.Features.Import;
 /// </summary>
 internal sealed class ImportWriter(PatronDb db, Domain.Programs.ProgramDefinition? rules, TimeZoneInfo zone, DateTime nowUtc, long? staffId)
 {
-    private sealed record Column(string Name, NpgsqlDbType Type);
-
-    private static readonly Column[] MemberColumns =
+    private static readonly string[] MemberColumns =
     [
-        new("id", NpgsqlDbType.Bigint), new("program_id", NpgsqlDbType.Bigint), new("name", NpgsqlDbType.Varchar), new("mobile", NpgsqlDbType.Varchar),
-        new("mobile_tail", NpgsqlDbType.Varchar), new("gender", NpgsqlDbType.Integer), new("birthday", NpgsqlDbType.Date), new("id_number_hash", NpgsqlDbType.Varchar),
-        new("id_number_cipher", NpgsqlDbType.Varchar), new("id_number_tail", NpgsqlDbType.Varchar), new("enrol_store_id", NpgsqlDbType.Bigint), new("enrol_staff_id", NpgsqlDbType.Bigint),
-        new("channel", NpgsqlDbType.Varchar), new("enrolled_at", NpgsqlDbType.TimestampTz), new("status", NpgsqlDbType.Integer),
+        "id", "program_id", "name", "mobile", "mobile_tail", "gender", "birthday", "id_number_hash", "id_number_cipher", "id_number_tail",
+        "enrol_store_id", "enrol_staff_id", "channel", "enrolled_at", "status",
     ];
 
-    private static readonly Column[] CardColumns =
+    private static readonly string[] CardColumns = ["program_id", "member_id", "number", "kind", "status", "issued_store_id", "issued_at", "valid_until", "anonymous"];
+
+    private static readonly string[] AccountColumns =
     [
-        new("program_id", NpgsqlDbType.Bigint), new("member_id", NpgsqlDbType.Bigint), new("number", NpgsqlDbType.Varchar),
-        new("kind", NpgsqlDbType.Integer), new("status", NpgsqlDbType.Integer), new("issued_store_id", NpgsqlDbType.Bigint), new("issued_at", NpgsqlDbType.TimestampTz),
-        new("valid_until", NpgsqlDbType.TimestampTz), new("anonymous", NpgsqlDbType.Boolean),
+        "member_id", "program_id", "balance", "debt", "tier", "tier_since", "cumulative_earned", "cumulative_spend", "largest_purchase", "largest_top_up",
+        "spend_year", "year_spend", "tier_base_earned", "tier_base_spend", "row_version", "annual_fee_paid", "stored_principal", "stored_bonus",
     ];
 
-    private static readonly Column[] AccountColumns =
-    [
-        new("member_id", NpgsqlDbType.Bigint), new("program_id", NpgsqlDbType.Bigint), new("balance", NpgsqlDbType.Bigint), new("debt", NpgsqlDbType.Bigint),
-        new("tier", NpgsqlDbType.Varchar), new("tier_since", NpgsqlDbType.TimestampTz), new("cumulative_earned", NpgsqlDbType.Bigint), new("cumulative_spend", NpgsqlDbType.Bigint),
-        new("largest_purchase", NpgsqlDbType.Bigint), new("largest_top_up", NpgsqlDbType.Bigint), new("spend_year", NpgsqlDbType.Integer), new("year_spend", NpgsqlDbType.Bigint),
-        new("tier_base_earned", NpgsqlDbType.Bigint), new("tier_base_spend", NpgsqlDbType.Bigint), new("row_version", NpgsqlDbType.Bigint),
-        new("annual_fee_paid", NpgsqlDbType.Bigint), new("stored_principal", NpgsqlDbType.Bigint), new("stored_bonus", NpgsqlDbType.Bigint),
-    ];
+    private static readonly string[] TierChangeColumns = ["member_id", "to_tier", "reason", "at", "staff_id", "note"];
 
-    private static readonly Column[] TierChangeColumns =
-    [
-        new("member_id", NpgsqlDbType.Bigint), new("to_tier", NpgsqlDbType.Varchar), new("reason", NpgsqlDbType.Integer),
-        new("at", NpgsqlDbType.TimestampTz), new("staff_id", NpgsqlDbType.Bigint), new("note", NpgsqlDbType.Varchar),
-    ];
+    private static readonly string[] LotColumns = ["id", "member_id", "earned_at", "expires_at", "points", "remaining", "store_id"];
 
-    private static readonly Column[] LotColumns =
-    [
-        new("id", NpgsqlDbType.Bigint), new("member_id", NpgsqlDbType.Bigint), new("earned_at", NpgsqlDbType.TimestampTz), new("expires_at", NpgsqlDbType.TimestampTz),
-        new("points", NpgsqlDbType.Bigint), new("remaining", NpgsqlDbType.Bigint), new("store_id", NpgsqlDbType.Bigint),
-    ];
+    private static readonly string[] EntryColumns = ["member_id", "points", "cause", "at", "reference", "lot_id", "debt_incurred", "debt_repaid", "staff_id"];
 
-    private static readonly Column[] EntryColumns =
-    [
-        new("member_id", NpgsqlDbType.Bigint), new("points", NpgsqlDbType.Bigint), new("cause", NpgsqlDbType.Integer),
-        new("at", NpgsqlDbType.TimestampTz), new("reference", NpgsqlDbType.Varchar), new("lot_id", NpgsqlDbType.Bigint), new("debt_incurred", NpgsqlDbType.Bigint),
-        new("debt_repaid", NpgsqlDbType.Bigint), new("staff_id", NpgsqlDbType.Bigint),
-    ];
+    private static readonly string[] PurseLotColumns = ["id", "member_id", "program_id", "store_id", "issued_at", "principal", "bonus", "principal_left", "bonus_left"];
 
-    private static readonly Column[] PurseLotColumns =
-    [
-        new("id", NpgsqlDbType.Bigint), new("member_id", NpgsqlDbType.Bigint), new("program_id", NpgsqlDbType.Bigint), new("store_id", NpgsqlDbType.Bigint),
-        new("issued_at", NpgsqlDbType.TimestampTz), new("principal", NpgsqlDbType.Bigint), new("bonus", NpgsqlDbType.Bigint), new("principal_left", NpgsqlDbType.Bigint),
-        new("bonus_left", NpgsqlDbType.Bigint),
-    ];
+    private static readonly string[] PurseEntryColumns = ["member_id", "program_id", "lot_id", "cause", "principal", "bonus", "store_id", "at", "reference", "staff_id"];
 
-    private static readonly Column[] PurseEntryColumns =
-    [
-        new("member_id", NpgsqlDbType.Bigint), new("program_id", NpgsqlDbType.Bigint), new("lot_id", NpgsqlDbType.Bigint),
-        new("cause", NpgsqlDbType.Integer), new("principal", NpgsqlDbType.Bigint), new("bonus", NpgsqlDbType.Bigint), new("store_id", NpgsqlDbType.Bigint),
-        new("at", NpgsqlDbType.TimestampTz), new("reference", NpgsqlDbType.Varchar), new("staff_id", NpgsqlDbType.Bigint),
-    ];
-
-    private static readonly Column[] ErrorColumns =
-    [
-        new("job_id", NpgsqlDbType.Bigint), new("row", NpgsqlDbType.Integer), new("column", NpgsqlDbType.Varchar), new("code", NpgsqlDbType.Varchar), new("message", NpgsqlDbType.Varchar),
-    ];
+    private static readonly string[] ErrorColumns = ["job_id", "row", "column", "code", "message"];
 
     private const string Reference = "import";
 
@@ -91,76 +55,86 @@ internal sealed class ImportWriter(PatronDb db, Domain.Programs.ProgramDefinitio
     public async Task KeepSequenceAboveAsync(long programId, long sequence, CancellationToken ct) =>
         await db.Database.ExecuteSqlAsync($"UPDATE programs SET card_sequence = {sequence} WHERE id = {programId} AND card_sequence < {sequence}", ct);
 
-    /// <summary>A chunk's rows for each table, ready to copy, with its refused rows and the job's progress after it.</summary>
-    public sealed record Batch(
-        List<object?[]> Members, List<object?[]> Cards, List<object?[]> Accounts, List<object?[]> Tiers, List<object?[]> Lots, List<object?[]> Entries,
-        List<object?[]> Purses, List<object?[]> PurseEntries, List<object?[]> Errors, IReadOnlyList<long> StoreIds, int Good, int Refused, int RowsThrough, double Fraction);
+    /// <summary>
+    /// A chunk ready to write: its checked rows with their ids, encrypted ID numbers and card
+    /// sequence, its refused rows, and the job's progress after it. The table rows are written
+    /// straight from these, so a chunk waiting for its turn holds little more than its members.
+    /// </summary>
+    public sealed class Batch
+    {
+        internal Batch(long jobId, string cardPrefix, List<MemberRow> rows, long[] memberIds, ProtectedIdNumber?[] idNumbers, long firstGeneratedSequence,
+            int[] withPoints, long[] lotIds, int[] withPurse, long[] purseIds, List<RowError> errors, int rowsThrough, double fraction)
+        {
+            (JobId, CardPrefix, Rows, MemberIds, IdNumbers, FirstGeneratedSequence) = (jobId, cardPrefix, rows, memberIds, idNumbers, firstGeneratedSequence);
+            (WithPoints, LotIds, WithPurse, PurseIds, Errors, RowsThrough, Fraction) = (withPoints, lotIds, withPurse, purseIds, errors, rowsThrough, fraction);
+            StoreIds = [.. rows.Select(r => r.StoreId).Distinct()];
+            Refused = errors.Select(e => e.Row).Distinct().Count();
+        }
+
+        internal long JobId { get; }
+
+        internal string CardPrefix { get; }
+
+        internal List<MemberRow> Rows { get; }
+
+        internal long[] MemberIds { get; }
+
+        internal ProtectedIdNumber?[] IdNumbers { get; }
+
+        /// <summary>The program's card sequence for the chunk's first member without a card; the next ones follow in order.</summary>
+        internal long FirstGeneratedSequence { get; }
+
+        /// <summary>Positions in <see cref="Rows"/> of the members with legacy points, one points lot each (<see cref="LotIds"/>).</summary>
+        internal int[] WithPoints { get; }
+
+        internal long[] LotIds { get; }
+
+        /// <summary>Positions in <see cref="Rows"/> of the members with stored value, one purse lot each (<see cref="PurseIds"/>).</summary>
+        internal int[] WithPurse { get; }
+
+        internal long[] PurseIds { get; }
+
+        internal List<RowError> Errors { get; }
+
+        internal IReadOnlyList<long> StoreIds { get; }
+
+        public int Good => Rows.Count;
+
+        public int Refused { get; }
+
+        public int RowsThrough { get; }
+
+        public double Fraction { get; }
+    }
 
     /// <summary>
-    /// Turns checked rows into table rows: ids from the tables' sequences and card numbers from the
-    /// program's, taken on <paramref name="source"/> outside the write (a chunk that fails leaves
-    /// a gap, nothing else), so the next chunk is prepared while this one is written.
+    /// Draws the ids for checked rows from the tables' sequences and card numbers from the
+    /// program's, on <paramref name="source"/> outside the write (a chunk that fails leaves a
+    /// gap, nothing else), so the next chunk is prepared while this one is written.
     /// </summary>
     /// <param name="ids">The rows' ID numbers, encrypted (null where a row has none).</param>
     public async Task<Batch> PrepareAsync(PatronDb source, long jobId, long programId, string cardPrefix, List<MemberRow> rows, ProtectedIdNumber?[] ids, List<RowError> errors,
         int rowsThrough, double fraction, CancellationToken ct)
     {
-        var withPoints = rows.Count(r => r.Points > 0);
-        var withPurse = rows.Count(r => r.StoredPrincipal + r.StoredBonus > 0);
+        int[] withPoints = [.. Enumerable.Range(0, rows.Count).Where(i => rows[i].Points > 0)];
+        int[] withPurse = [.. Enumerable.Range(0, rows.Count).Where(i => rows[i].StoredPrincipal + rows[i].StoredBonus > 0)];
         var memberIds = await IdsAsync(source, "members", rows.Count, ct);
-        var lotIds = await IdsAsync(source, "points_lots", withPoints, ct);
-        var purseIds = await IdsAsync(source, "stored_value_lots", withPurse, ct);
+        var lotIds = await IdsAsync(source, "points_lots", withPoints.Length, ct);
+        var purseIds = await IdsAsync(source, "stored_value_lots", withPurse.Length, ct);
         var generated = rows.Count(r => r.CardNumber is null);
         var lastSequence = generated == 0 ? 0 : (await source.Database
             .SqlQuery<long>($"UPDATE programs SET card_sequence = card_sequence + {generated} WHERE id = {programId} RETURNING card_sequence AS \"Value\"")
             .ToListAsync(ct)).Single();
-        var nextSequence = lastSequence - generated + 1;
-
-        var members = new List<object?[]>(rows.Count);
-        var cards = new List<object?[]>(rows.Count);
-        var accounts = new List<object?[]>(rows.Count);
-        var tiers = new List<object?[]>(rows.Count);
-        var lots = new List<object?[]>(withPoints);
-        var entries = new List<object?[]>(withPoints);
-        var purses = new List<object?[]>(withPurse);
-        var purseEntries = new List<object?[]>(withPurse);
-        var validUntil = rules?.Cards.Validity.Until(nowUtc);
-        var entryTier = rules?.EntryTier?.Code;
-        int p = 0, s = 0;
-        for (var i = 0; i < rows.Count; i++)
-        {
-            var r = rows[i];
-            var id = memberIds[i];
-            var pid = ids[i];
-            members.Add([id, programId, r.Name, r.Mobile, r.Mobile[^4..], (int)r.Gender, r.Birthday, pid?.Hash, pid?.Cipher, pid?.Tail, r.StoreId, staffId, r.Channel, r.EnrolledAt, (int)MemberStatus.Active]);
-            var number = r.CardNumber ?? CardNumber.Compose(cardPrefix, nextSequence++);
-            cards.Add([programId, id, number, (int)(r.CardNumber is null ? CardKind.Virtual : CardKind.Physical), (int)CardStatus.Active, r.StoreId, nowUtc, validUntil, false]);
-            var tier = r.Tier ?? entryTier;
-            accounts.Add([id, programId, r.Points, 0L, tier, nowUtc, 0L, 0L, 0L, 0L, 0, 0L, 0L, 0L, 1L, 0L, r.StoredPrincipal, r.StoredBonus]);
-            tiers.Add([id, tier, (int)(r.Tier is null ? TierChangeReason.Enrolment : TierChangeReason.Import), nowUtc, staffId, Reference]);
-            if (r.Points > 0)
-            {
-                var expires = MemberImporter.ExpiryOf(r, rules, nowUtc, zone);
-                lots.Add([lotIds[p], id, nowUtc, expires, r.Points, r.Points, r.StoreId]);
-                entries.Add([id, r.Points, (int)PointsCause.Import, nowUtc, Reference, lotIds[p], 0L, 0L, staffId]);
-                p++;
-            }
-
-            if (r.StoredPrincipal + r.StoredBonus > 0)
-            {
-                purses.Add([purseIds[s], id, programId, r.StoreId, nowUtc, r.StoredPrincipal, r.StoredBonus, r.StoredPrincipal, r.StoredBonus]);
-                purseEntries.Add([id, programId, purseIds[s], (int)StoredValueCause.Import, r.StoredPrincipal, r.StoredBonus, r.StoreId, nowUtc, Reference, staffId]);
-                s++;
-            }
-        }
-
-        var errorRows = errors.Select(e => new object?[] { jobId, e.Row, e.Column, e.Code, e.Message.Length > 300 ? e.Message[..300] : e.Message }).ToList();
-        return new Batch(members, cards, accounts, tiers, lots, entries, purses, purseEntries, errorRows, [.. rows.Select(r => r.StoreId).Distinct()],
-            rows.Count, errors.Select(e => e.Row).Distinct().Count(), rowsThrough, fraction);
+        return new Batch(jobId, cardPrefix, rows, memberIds, ids, lastSequence - generated + 1, withPoints, lotIds, withPurse, purseIds, errors, rowsThrough, fraction);
     }
 
-    /// <summary>Copies a prepared chunk and records the job's progress, in one transaction.</summary>
-    public async Task WriteAsync(ImportJob job, long programId, Batch b, CancellationToken ct)
+    /// <summary>
+    /// Copies a prepared chunk in its own transaction; then, once <paramref name="before"/> (the
+    /// write of the chunk before it) has finished, records the job's progress and commits. Two
+    /// chunks can be copied at once on two connections, yet they commit in file order, and a chunk
+    /// whose predecessor failed rolls back, so the job's progress always covers committed rows only.
+    /// </summary>
+    public async Task WriteAsync(long jobId, long programId, Batch b, Task before, CancellationToken ct)
     {
         var strategy = db.Database.CreateExecutionStrategy();
         await strategy.ExecuteAsync(async () =>
@@ -180,24 +154,160 @@ internal sealed class ImportWriter(PatronDb db, Domain.Programs.ProgramDefinitio
                 }
             }
 
-            var dbTx = tx.GetDbTransaction();
-            await WriteTableAsync(conn, dbTx, "members", MemberColumns, b.Members, ct);
-            await WriteTableAsync(conn, dbTx, "cards", CardColumns, b.Cards, ct);
-            await WriteTableAsync(conn, dbTx, "member_accounts", AccountColumns, b.Accounts, ct);
-            await WriteTableAsync(conn, dbTx, "tier_changes", TierChangeColumns, b.Tiers, ct);
-            await WriteTableAsync(conn, dbTx, "points_lots", LotColumns, b.Lots, ct);
-            await WriteTableAsync(conn, dbTx, "points_entries", EntryColumns, b.Entries, ct);
-            await WriteTableAsync(conn, dbTx, "stored_value_lots", PurseLotColumns, b.Purses, ct);
-            await WriteTableAsync(conn, dbTx, "stored_value_entries", PurseEntryColumns, b.PurseEntries, ct);
-            await WriteTableAsync(conn, dbTx, "import_errors", ErrorColumns, b.Errors, ct);
-
-            job.DoneRows = b.RowsThrough;
-            job.Imported += b.Good;
-            job.Rejected += b.Refused;
-            job.UpdatedAt = DateTime.UtcNow;
-            await db.SaveChangesAsync(ct);
+            await WriteTablesAsync(conn, tx.GetDbTransaction(), programId, b, ct);
+            await before;
+            await db.ImportJobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(
+                s => s.SetProperty(j => j.DoneRows, b.RowsThrough)
+                    .SetProperty(j => j.Imported, j => j.Imported + b.Good)
+                    .SetProperty(j => j.Rejected, j => j.Rejected + b.Refused)
+                    .SetProperty(j => j.UpdatedAt, DateTime.UtcNow),
+                ct);
             await tx.CommitAsync(ct);
         });
+    }
+
+    private async Task WriteTablesAsync(DbConnection conn, DbTransaction tx, long programId, Batch b, CancellationToken ct)
+    {
+        var rows = b.Rows;
+        var validUntil = rules?.Cards.Validity.Until(nowUtc);
+        var entryTier = rules?.EntryTier?.Code;
+        await CopyAsync(conn, tx, "members", MemberColumns, rows.Count, (w, i) =>
+        {
+            var r = rows[i];
+            var pid = b.IdNumbers[i];
+            w.Bigint(b.MemberIds[i]);
+            w.Bigint(programId);
+            w.Text(r.Name);
+            w.Text(r.Mobile);
+            w.Text(r.Mobile[^4..]);
+            w.Integer((int)r.Gender);
+            w.Date(r.Birthday);
+            w.Text(pid?.Hash);
+            w.Text(pid?.Cipher);
+            w.Text(pid?.Tail);
+            w.Bigint(r.StoreId);
+            w.Bigint(staffId);
+            w.Text(r.Channel);
+            w.Timestamp(r.EnrolledAt);
+            w.Integer((int)MemberStatus.Active);
+        }, ct);
+
+        var sequence = b.FirstGeneratedSequence;
+        await CopyAsync(conn, tx, "cards", CardColumns, rows.Count, (w, i) =>
+        {
+            var r = rows[i];
+            w.Bigint(programId);
+            w.Bigint(b.MemberIds[i]);
+            w.Text(r.CardNumber ?? CardNumber.Compose(b.CardPrefix, sequence++));
+            w.Integer((int)(r.CardNumber is null ? CardKind.Virtual : CardKind.Physical));
+            w.Integer((int)CardStatus.Active);
+            w.Bigint(r.StoreId);
+            w.Timestamp(nowUtc);
+            w.Timestamp(validUntil);
+            w.Boolean(false);
+        }, ct);
+
+        await CopyAsync(conn, tx, "member_accounts", AccountColumns, rows.Count, (w, i) =>
+        {
+            var r = rows[i];
+            w.Bigint(b.MemberIds[i]);
+            w.Bigint(programId);
+            w.Bigint(r.Points); // balance
+            w.Bigint(0); // debt
+            w.Text(r.Tier ?? entryTier);
+            w.Timestamp(nowUtc); // tier_since
+            w.Bigint(0); // cumulative_earned
+            w.Bigint(0); // cumulative_spend
+            w.Bigint(0); // largest_purchase
+            w.Bigint(0); // largest_top_up
+            w.Integer(0); // spend_year
+            w.Bigint(0); // year_spend
+            w.Bigint(0); // tier_base_earned
+            w.Bigint(0); // tier_base_spend
+            w.Bigint(1); // row_version
+            w.Bigint(0); // annual_fee_paid
+            w.Bigint(r.StoredPrincipal);
+            w.Bigint(r.StoredBonus);
+        }, ct);
+
+        await CopyAsync(conn, tx, "tier_changes", TierChangeColumns, rows.Count, (w, i) =>
+        {
+            var r = rows[i];
+            w.Bigint(b.MemberIds[i]);
+            w.Text(r.Tier ?? entryTier);
+            w.Integer((int)(r.Tier is null ? TierChangeReason.Enrolment : TierChangeReason.Import));
+            w.Timestamp(nowUtc);
+            w.Bigint(staffId);
+            w.Text(Reference);
+        }, ct);
+
+        await CopyAsync(conn, tx, "points_lots", LotColumns, b.WithPoints.Length, (w, k) =>
+        {
+            var i = b.WithPoints[k];
+            var r = rows[i];
+            w.Bigint(b.LotIds[k]);
+            w.Bigint(b.MemberIds[i]);
+            w.Timestamp(nowUtc);
+            w.Timestamp(MemberImporter.ExpiryOf(r, rules, nowUtc, zone));
+            w.Bigint(r.Points);
+            w.Bigint(r.Points);
+            w.Bigint(r.StoreId);
+        }, ct);
+
+        await CopyAsync(conn, tx, "points_entries", EntryColumns, b.WithPoints.Length, (w, k) =>
+        {
+            var i = b.WithPoints[k];
+            w.Bigint(b.MemberIds[i]);
+            w.Bigint(rows[i].Points);
+            w.Integer((int)PointsCause.Import);
+            w.Timestamp(nowUtc);
+            w.Text(Reference);
+            w.Bigint(b.LotIds[k]);
+            w.Bigint(0); // debt_incurred
+            w.Bigint(0); // debt_repaid
+            w.Bigint(staffId);
+        }, ct);
+
+        await CopyAsync(conn, tx, "stored_value_lots", PurseLotColumns, b.WithPurse.Length, (w, k) =>
+        {
+            var i = b.WithPurse[k];
+            var r = rows[i];
+            w.Bigint(b.PurseIds[k]);
+            w.Bigint(b.MemberIds[i]);
+            w.Bigint(programId);
+            w.Bigint(r.StoreId);
+            w.Timestamp(nowUtc);
+            w.Bigint(r.StoredPrincipal);
+            w.Bigint(r.StoredBonus);
+            w.Bigint(r.StoredPrincipal);
+            w.Bigint(r.StoredBonus);
+        }, ct);
+
+        await CopyAsync(conn, tx, "stored_value_entries", PurseEntryColumns, b.WithPurse.Length, (w, k) =>
+        {
+            var i = b.WithPurse[k];
+            var r = rows[i];
+            w.Bigint(b.MemberIds[i]);
+            w.Bigint(programId);
+            w.Bigint(b.PurseIds[k]);
+            w.Integer((int)StoredValueCause.Import);
+            w.Bigint(r.StoredPrincipal);
+            w.Bigint(r.StoredBonus);
+            w.Bigint(r.StoreId);
+            w.Timestamp(nowUtc);
+            w.Text(Reference);
+            w.Bigint(staffId);
+        }, ct);
+
+        await CopyAsync(conn, tx, "import_errors", ErrorColumns, b.Errors.Count, (w, i) =>
+        {
+            var e = b.Errors[i];
+            w.Bigint(b.JobId);
+            w.Integer(e.Row);
+            w.Text(e.Column);
+            w.Text(e.Code);
+            w.Text(e.Message.Length > 300 ? e.Message[..300] : e.Message);
+        }, ct);
     }
 
     private bool? _superuser;
@@ -232,11 +342,13 @@ internal sealed class ImportWriter(PatronDb db, Domain.Programs.ProgramDefinitio
         if (source.Database.IsNpgsql())
         {
             // One literal query per table (the table name is never a parameter, and never concatenated).
+            // The sequence is looked up once (a materialized CTE), not once per id: pg_get_serial_sequence
+            // scans the catalog, and per row it cost more than the ids themselves.
             FormattableString sql = table switch
             {
-                "members" => $"SELECT nextval(pg_get_serial_sequence('members', 'id')) AS \"Value\" FROM generate_series(1, {count})",
-                "points_lots" => $"SELECT nextval(pg_get_serial_sequence('points_lots', 'id')) AS \"Value\" FROM generate_series(1, {count})",
-                "stored_value_lots" => $"SELECT nextval(pg_get_serial_sequence('stored_value_lots', 'id')) AS \"Value\" FROM generate_series(1, {count})",
+                "members" => $"WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('members', 'id')::regclass AS seq) SELECT nextval(s.seq) AS \"Value\" FROM s, generate_series(1, {count})",
+                "points_lots" => $"WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('points_lots', 'id')::regclass AS seq) SELECT nextval(s.seq) AS \"Value\" FROM s, generate_series(1, {count})",
+                "stored_value_lots" => $"WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('stored_value_lots', 'id')::regclass AS seq) SELECT nextval(s.seq) AS \"Value\" FROM s, generate_series(1, {count})",
                 _ => throw new ArgumentOutOfRangeException(nameof(table)),
             };
             return [.. await source.Database.SqlQuery<long>(sql).ToListAsync(ct)];
@@ -254,70 +366,280 @@ internal sealed class ImportWriter(PatronDb db, Domain.Programs.ProgramDefinitio
         return [.. Enumerable.Range(1, count).Select(i => max + i)];
     }
 
-    private static async Task WriteTableAsync(DbConnection conn, DbTransaction tx, string table, Column[] columns, List<object?[]> rows, CancellationToken ct)
+    /// <summary>Writes <paramref name="count"/> rows of <paramref name="table"/>, each by <paramref name="row"/> in the order of <paramref name="columns"/>.</summary>
+    private static async Task CopyAsync(DbConnection conn, DbTransaction tx, string table, string[] columns, int count, Action<RowWriter, int> row, CancellationToken ct)
     {
-        if (rows.Count == 0)
+        if (count == 0)
         {
             return;
         }
 
-        var names = string.Join(", ", columns.Select(c => '"' + c.Name + '"'));
-        if (conn is NpgsqlConnection pg)
+        var names = string.Join(", ", columns.Select(c => '"' + c + '"'));
+        await using RowWriter w = conn is NpgsqlConnection pg
+            ? await CopyWriter.OpenAsync(pg, $"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)", columns.Length, ct)
+            : new InsertWriter((SqliteConnection)conn, (SqliteTransaction)tx, $"INSERT INTO {table} ({names}) VALUES ({string.Join(", ", columns.Select((_, i) => "$p" + i))})", columns.Length);
+        for (var i = 0; i < count; i++)
         {
-            // Typed, synchronous writes: resolving a boxed value's type per field costs more than the COPY itself.
-            await using var w = await pg.BeginBinaryImportAsync($"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)", ct);
-            foreach (var row in rows)
+            w.StartRow();
+            row(w, i);
+            await w.EndRowAsync(ct);
+        }
+
+        await w.CompleteAsync(ct);
+    }
+
+    /// <summary>One table's rows, value by value in column order, typed as the columns are.</summary>
+    private abstract class RowWriter : IAsyncDisposable
+    {
+        public abstract void StartRow();
+
+        public abstract ValueTask EndRowAsync(CancellationToken ct);
+
+        public abstract void Bigint(long value);
+
+        public abstract void Integer(int value);
+
+        public abstract void Boolean(bool value);
+
+        public abstract void Text(string? value);
+
+        protected abstract void Time(DateTime value);
+
+        protected abstract void Day(DateOnly value);
+
+        protected abstract void Null();
+
+        public void Bigint(long? value)
+        {
+            if (value is { } v)
             {
-                w.StartRow();
-                for (var c = 0; c < columns.Length; c++)
+                Bigint(v);
+            }
+            else
+            {
+                Null();
+            }
+        }
+
+        public void Timestamp(DateTime? value)
+        {
+            if (value is { } v)
+            {
+                Time(v);
+            }
+            else
+            {
+                Null();
+            }
+        }
+
+        public void Date(DateOnly? value)
+        {
+            if (value is { } v)
+            {
+                Day(v);
+            }
+            else
+            {
+                Null();
+            }
+        }
+
+        public abstract Task CompleteAsync(CancellationToken ct);
+
+        public abstract ValueTask DisposeAsync();
+    }
+
+    /// <summary>
+    /// PostgreSQL: binary COPY, encoded here into one buffer (the format of PostgreSQL's COPY
+    /// documentation: big-endian lengths and values, dates and times from 2000-01-01). Npgsql's
+    /// typed importer resolves a converter for every value, which cost more than the COPY.
+    /// The column types are fixed: bigint, integer, boolean, varchar, timestamptz and date.
+    /// </summary>
+    private sealed class CopyWriter : RowWriter
+    {
+        private const int FlushAt = 1 << 16;
+        private static readonly byte[] Signature = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0];
+        private static readonly long EpochTicks = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+        private static readonly int EpochDay = new DateOnly(2000, 1, 1).DayNumber;
+
+        private readonly NpgsqlRawCopyStream _copy;
+        private readonly short _columns;
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(FlushAt * 2);
+        private int _used;
+        private bool _completed;
+
+        private CopyWriter(NpgsqlRawCopyStream copy, int columns)
+        {
+            _copy = copy;
+            _columns = checked((short)columns);
+            Signature.CopyTo(Space(Signature.Length + 8));
+            _used += Signature.Length;
+            Int32(0); // flags
+            Int32(0); // header extension
+        }
+
+        public static async Task<CopyWriter> OpenAsync(NpgsqlConnection pg, string sql, int columns, CancellationToken ct) =>
+            new(await pg.BeginRawBinaryCopyAsync(sql, ct), columns);
+
+        public override void StartRow()
+        {
+            BinaryPrimitives.WriteInt16BigEndian(Space(2), _columns);
+            _used += 2;
+        }
+
+        public override ValueTask EndRowAsync(CancellationToken ct) => _used >= FlushAt ? FlushAsync(ct) : ValueTask.CompletedTask;
+
+        public override void Bigint(long value)
+        {
+            Int32(8);
+            BinaryPrimitives.WriteInt64BigEndian(Space(8), value);
+            _used += 8;
+        }
+
+        public override void Integer(int value)
+        {
+            Int32(4);
+            Int32(value);
+        }
+
+        public override void Boolean(bool value)
+        {
+            Int32(1);
+            Space(1)[0] = value ? (byte)1 : (byte)0;
+            _used++;
+        }
+
+        public override void Text(string? value)
+        {
+            if (value is null)
+            {
+                Null();
+                return;
+            }
+
+            var span = Space(4 + Encoding.UTF8.GetMaxByteCount(value.Length));
+            var length = Encoding.UTF8.GetBytes(value, span[4..]);
+            BinaryPrimitives.WriteInt32BigEndian(span, length);
+            _used += 4 + length;
+        }
+
+        protected override void Time(DateTime value)
+        {
+            if (value.Kind != DateTimeKind.Utc)
+            {
+                throw new ArgumentException($"A timestamp with time zone must be UTC, not {value.Kind}.", nameof(value));
+            }
+
+            Bigint((value.Ticks - EpochTicks) / TimeSpan.TicksPerMicrosecond);
+        }
+
+        protected override void Day(DateOnly value) => Integer(value.DayNumber - EpochDay);
+
+        protected override void Null() => Int32(-1);
+
+        public override async Task CompleteAsync(CancellationToken ct)
+        {
+            BinaryPrimitives.WriteInt16BigEndian(Space(2), -1);
+            _used += 2;
+            await FlushAsync(ct);
+            _completed = true;
+            await _copy.DisposeAsync(); // ends the COPY and raises what the server refused
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            if (!_completed)
+            {
+                // Stopped part way: tell the server to drop the rows sent. The transaction rolls back
+                // anyway, and the failure that stopped the rows is the one to report.
+                try
                 {
-                    var type = columns[c].Type;
-                    switch (row[c])
-                    {
-                        case null:
-                            w.WriteNull();
-                            break;
-                        case long v:
-                            w.Write(v, type);
-                            break;
-                        case int v:
-                            w.Write(v, type);
-                            break;
-                        case string v:
-                            w.Write(v, type);
-                            break;
-                        case bool v:
-                            w.Write(v, type);
-                            break;
-                        case DateTime v:
-                            w.Write(v, type);
-                            break;
-                        case DateOnly v:
-                            w.Write(v, type);
-                            break;
-                        default:
-                            throw new InvalidOperationException($"{table}.{columns[c].Name}: no writer for {row[c]!.GetType().Name}.");
-                    }
+                    await _copy.CancelAsync();
+                    await _copy.DisposeAsync();
+                }
+                catch (Exception e) when (e is NpgsqlException or ObjectDisposedException or InvalidOperationException)
+                {
                 }
             }
 
-            await w.CompleteAsync(ct);
-            return;
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
         }
 
-        await using var cmd = ((SqliteConnection)conn).CreateCommand();
-        cmd.Transaction = (SqliteTransaction)tx;
-        cmd.CommandText = $"INSERT INTO {table} ({names}) VALUES ({string.Join(", ", columns.Select((_, i) => "$p" + i))})";
-        var parameters = columns.Select((_, i) => cmd.Parameters.Add(new SqliteParameter("$p" + i, null))).ToArray();
-        cmd.Prepare();
-        foreach (var row in rows)
+        private void Int32(int value)
         {
-            for (var c = 0; c < columns.Length; c++)
+            BinaryPrimitives.WriteInt32BigEndian(Space(4), value);
+            _used += 4;
+        }
+
+        /// <summary>Room for <paramref name="bytes"/> more bytes after the ones written.</summary>
+        private Span<byte> Space(int bytes)
+        {
+            if (_used + bytes > _buffer.Length)
             {
-                parameters[c].Value = row[c] ?? DBNull.Value;
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _used + bytes));
+                _buffer.AsSpan(0, _used).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = larger;
             }
 
-            await cmd.ExecuteNonQueryAsync(ct);
+            return _buffer.AsSpan(_used);
         }
+
+        private async ValueTask FlushAsync(CancellationToken ct)
+        {
+            await _copy.WriteAsync(_buffer.AsMemory(0, _used), ct);
+            _used = 0;
+        }
+    }
+
+    /// <summary>SQLite: one prepared insert, run once per row.</summary>
+    private sealed class InsertWriter : RowWriter
+    {
+        private readonly SqliteCommand _insert;
+        private readonly SqliteParameter[] _values;
+        private int _column;
+
+        public InsertWriter(SqliteConnection conn, SqliteTransaction tx, string sql, int columns)
+        {
+            _insert = conn.CreateCommand();
+            _insert.Transaction = tx;
+            _insert.CommandText = sql;
+            _values = [.. Enumerable.Range(0, columns).Select(i => _insert.Parameters.Add(new SqliteParameter("$p" + i, null)))];
+            _insert.Prepare();
+        }
+
+        public override void StartRow() => _column = 0;
+
+        public override async ValueTask EndRowAsync(CancellationToken ct)
+        {
+            if (_column != _values.Length)
+            {
+                throw new InvalidOperationException($"A row has {_column} values for {_values.Length} columns.");
+            }
+
+            await _insert.ExecuteNonQueryAsync(ct);
+        }
+
+        public override void Bigint(long value) => Set(value);
+
+        public override void Integer(int value) => Set(value);
+
+        public override void Boolean(bool value) => Set(value);
+
+        public override void Text(string? value) => Set(value);
+
+        protected override void Time(DateTime value) => Set(value);
+
+        protected override void Day(DateOnly value) => Set(value);
+
+        protected override void Null() => Set(null);
+
+        public override Task CompleteAsync(CancellationToken ct) => Task.CompletedTask;
+
+        public override ValueTask DisposeAsync() => _insert.DisposeAsync();
+
+        private void Set(object? value) => _values[_column++].Value = value ?? DBNull.Value;
     }
 }
