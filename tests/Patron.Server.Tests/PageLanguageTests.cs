@@ -47,12 +47,12 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         await admin.Http.PostJson($"/api/members/{member}/care-tasks", new { kind = "call", dueOn = "2026-01-02", storeId = app.Org.StoreA1 });
 
         string[] memberPages = [$"/members/{member}", $"/members/{member}/profile", $"/members/{member}/health", $"/members/{member}/unmask", $"/members/{member}/data-export", $"/members/{member}/care"];
-        string[] pages = ["/", "/members", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/denied", .. memberPages];
+        string[] pages = ["/", "/members", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages];
         var walks = new (string Login, string[] Pages)[]
         {
             ("admin", pages),
             ("cashier-a1", ["/", "/members", "/care", .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
-            ("auditor", ["/", "/finance/liability", $"/members/{member}"]),
+            ("auditor", ["/", "/finance/liability", "/audit", $"/members/{member}"]),
         };
 
         foreach (var culture in new[] { "zh-CN", "en" })

@@ -27,6 +27,7 @@ public static class Permissions
     public const string MembersMerge = "members.merge";
     public const string CareRead = "care.read";
     public const string MembersImport = "members.import";
+    public const string AuditRead = "audit.read";
 
     private static readonly string[] AllStaff = [R.Admin, R.Marketing, R.StoreManager, R.Cashier, R.Auditor];
 
@@ -53,5 +54,6 @@ public static class Permissions
         o.AddPolicy(MembersMerge, p => p.RequireRole(R.Admin, R.StoreManager));
         o.AddPolicy(CareRead, p => p.RequireRole(R.Admin, R.StoreManager, R.Cashier));
         o.AddPolicy(MembersImport, p => p.RequireRole(R.Admin));
+        o.AddPolicy(AuditRead, p => p.RequireRole(R.Admin, R.Auditor, R.StoreManager));
     }
 }

@@ -122,6 +122,7 @@ public static class PatronHost
         services.AddScoped<Features.Import.MemberImporter>();
         services.AddScoped<Features.Members.HealthFile>();
         services.AddScoped<Features.Members.MemberProfiles>();
+        services.AddScoped<Features.Audit.AuditTrail>();
         services.AddScoped<Features.Care.CarePlans>();
         services.AddScoped<Features.Members.MemberExport>();
         services.AddScoped<Features.Members.MemberDataExport>();
@@ -172,6 +173,7 @@ public static class PatronHost
         Features.Members.MemberDataExportApi.MapMemberDataExportApi(app);
         Features.Members.MergeApi.MapMergeApi(app);
         Features.Import.ImportsApi.MapImportsApi(app);
+        Features.Audit.AuditTrail.Map(app);
         app.MapConsoleEndpoints();
         app.MapRazorPages();
     }
