@@ -6,11 +6,20 @@ namespace Patron.Server.Features.StoredValue;
 
 /// <summary>Finance: what members are owed in stored value and points, by program, store and month of issue; CSV export.</summary>
 [Authorize(Policy = Permissions.FinanceRead)]
-public sealed class LiabilityModel(Liability liability) : PageModel
+public sealed class LiabilityModel(Liability liability, ProgramCosts costs, TimeProvider clock) : PageModel
 {
     public LiabilityReport Report { get; private set; } = null!;
 
-    public async Task OnGetAsync(CancellationToken ct) => Report = await liability.GetAsync(CallerScope.From(User), null, ct);
+    /// <summary>Redemption value, coupon discounts and cost, card fees: this month and the eleven before.</summary>
+    public CostReport Costs { get; private set; } = null!;
+
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        var caller = CallerScope.From(User);
+        Report = await liability.GetAsync(caller, null, ct);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(clock.GetUtcNow().UtcDateTime, Programs.ProgramRules.Zone(Domain.Organisation.Store.DefaultTimeZone)));
+        Costs = await costs.GetAsync(new DateOnly(today.Year, today.Month, 1).AddMonths(-11), today, caller, ct);
+    }
 
     public static string Yuan(long fen) => (fen / 100m).ToString("#,0.00", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -48,5 +48,12 @@ public static class StoredValueApi
             })
             .WithName("ExportLiability")
             .WithSummary("The liability report as CSV (UTF-8 with BOM, amounts in yuan).");
+
+        f.MapGet("/costs", async (DateOnly from, DateOnly to, ProgramCosts costs, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await costs.GetAsync(from, to, CallerScope.From(http.User), ct)))
+            .WithName("GetProgramCosts")
+            .WithSummary("Redemption value, coupon discounts and cost, and card fees by store and month (local days from–to, at most two years), for the caller's stores.")
+            .WithDescription("report.period_invalid (400).")
+            .ProducesProblem(400);
     }
 }

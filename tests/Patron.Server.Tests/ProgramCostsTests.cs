@@ -1,0 +1,52 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Patron.Server.Infrastructure.Problems;
+using Patron.Server.Tests.Infrastructure;
+using static Patron.Server.Tests.MembersApiTests;
+
+namespace Patron.Server.Tests;
+
+/// <summary>The finance view's costs and fees on each database: card fees charged by store and month, for the caller's stores only.</summary>
+public abstract class ProgramCostsTests(PatronApp app)
+{
+    private readonly bool _available = app.EnsureAvailable();
+
+    [Fact]
+    public async Task CardFees_AreReportedByStoreAndMonth_ForTheCallersStores_OnTheFinancePageToo()
+    {
+        var admin = await app.SignInAsync("admin");
+        foreach (var (program, code) in new[] { (app.Org.ProgramA, "CHAIN-A"), (app.Org.ProgramB, "CHAIN-B") })
+        {
+            var created = await admin.Http.PostRaw($"/api/programs/{program}/versions", $$"""{ "code": "{{code}}", "name": "{{code}}", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ], "cards": { "fee": 1500 } }""");
+            var version = (await created.ReadJson()).GetProperty("version").GetInt32();
+            Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/programs/{program}/versions/{version}/publish", new { })).StatusCode);
+        }
+
+        using var a1 = app.TerminalClient(app.Org.TerminalA1);
+        using var b1 = app.TerminalClient(app.Org.TerminalB1);
+        await a1.PostJson("/api/members", new { name = "卡费甲", mobile = PatronApp.NewPhone() });
+        await a1.PostJson("/api/members", new { name = "卡费乙", mobile = PatronApp.NewPhone() });
+        await b1.PostJson("/api/members", new { name = "卡费丙", mobile = PatronApp.NewPhone() });
+        var expectedA1 = await app.WithDbAsync(db => db.CardEvents.Where(e => e.StoreId == app.Org.StoreA1 && e.Fee > 0).SumAsync(e => e.Fee));
+        Assert.Equal(3000, expectedA1);
+
+        var today = app.Clock.GetUtcNow().AddHours(8).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var manager = await app.SignInAsync("manager-a");
+        var report = await (await manager.Http.Get($"/api/finance/costs?from={today}&to={today}")).ReadJson();
+        var row = Assert.Single(report.GetProperty("rows").EnumerateArray(), r => r.GetProperty("storeId").GetInt64() == app.Org.StoreA1);
+        Assert.Equal((2, 3000L, today[..7]), (row.GetProperty("cardFees").GetInt32(), row.GetProperty("cardFeeTotal").GetInt64(), row.GetProperty("month").GetString()));
+        Assert.DoesNotContain(report.GetProperty("rows").EnumerateArray(), r => r.GetProperty("storeId").GetInt64() == app.Org.StoreB1); // another chain's store
+        var all = await (await admin.Http.Get($"/api/finance/costs?from={today}&to={today}")).ReadJson();
+        Assert.Contains(all.GetProperty("rows").EnumerateArray(), r => r.GetProperty("storeId").GetInt64() == app.Org.StoreB1 && r.GetProperty("cardFeeTotal").GetInt64() == 1500);
+        await AssertProblem(await admin.Http.Get("/api/finance/costs?from=2026-03-01&to=2026-02-01"), HttpStatusCode.BadRequest, Problem.ValidationCode, ("to", "report.period_invalid"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await (await app.SignInAsync("cashier-a1")).Http.Get($"/api/finance/costs?from={today}&to={today}")).StatusCode);
+
+        var page = await (await app.SignInAsync("auditor")).GetPageAsync("/finance/liability");
+        Assert.Contains("成本与费用", page, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"total-card-fees\">45.00<", page, StringComparison.Ordinal);
+    }
+}
+
+public sealed class ProgramCostsSqliteTests(SqliteApp app) : ProgramCostsTests(app), IClassFixture<SqliteApp>;
+
+public sealed class ProgramCostsPostgresTests(PostgresApp app) : ProgramCostsTests(app), IClassFixture<PostgresApp>;
