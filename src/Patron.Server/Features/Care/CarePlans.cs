@@ -4,6 +4,7 @@ using Patron.Domain.Care;
 using Patron.Domain.Common;
 using Patron.Domain.Members;
 using Patron.Domain.Sales;
+using Patron.Server.Features.Members;
 using Patron.Server.Features.Programs;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Problems;
@@ -106,7 +107,7 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
 
         errors.ThrowIfAny();
         EnsureCareRole(caller);
-        var member = await VisibleMemberAsync(memberId, caller, ct);
+        var member = await db.VisibleMemberAsync(memberId, caller, ct);
         var storeId = r.StoreId ?? caller.DefaultStoreId ?? member.EnrolStoreId;
         caller.EnsureCanActAs(storeId);
         if (!(await ProfilesAsync([memberId], ct)).ContainsKey(memberId))
@@ -201,7 +202,7 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
 
     /// <summary>Today in the member's program's time zone (the day follow-ups fall due against).</summary>
     public async Task<DateOnly> TodayForMemberAsync(long memberId, CallerScope caller, CancellationToken ct) =>
-        await TodayAsync((await VisibleMemberAsync(memberId, caller, ct)).ProgramId, ct);
+        await TodayAsync((await db.VisibleMemberAsync(memberId, caller, ct)).ProgramId, ct);
 
     /// <summary>Medicines and follow-ups are pharmacy work: marketing and auditors neither see the store's lists nor plan or record them.</summary>
     private static void EnsureCareRole(CallerScope caller)
@@ -218,17 +219,12 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
     /// <summary>A member whose health-derived data (medicines, follow-ups) the caller may see: staff of the member's store, or head office.</summary>
     private async Task<Member> CaringMemberAsync(long memberId, CallerScope caller, CancellationToken ct)
     {
-        var member = await VisibleMemberAsync(memberId, caller, ct);
+        var member = await db.VisibleMemberAsync(memberId, caller, ct);
         return (caller.AllStores || caller.CanActAs(member.EnrolStoreId)) && caller.Role is not (PatronClaims.Roles.Marketing or PatronClaims.Roles.Auditor)
             ? member
             : throw Problem.Forbidden("scope.store_forbidden", "Medicines and follow-ups are for the member's own store and head office.");
     }
 
-    private async Task<Member> VisibleMemberAsync(long memberId, CallerScope caller, CancellationToken ct)
-    {
-        var member = await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == memberId, ct);
-        return member is not null && caller.CanSeeProgram(member.ProgramId) ? member : throw Problem.NotFound("member.not_found", "The member does not exist.");
-    }
 
     private async Task<List<RefillStatus>> StatusesAsync(long memberId, HealthProfile profile, DateOnly today, CancellationToken ct)
     {

@@ -73,7 +73,7 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Mem
 
         await Transactions.RunAsync(db, async ct =>
         {
-            await LockAsync(memberId, ct);
+            await db.LockMemberAsync(memberId, ct);
             await EnsureNotMergedAsync(memberId, ct);
             var now = clock.GetUtcNow().UtcDateTime;
             db.MemberConsents.Add(new MemberConsent(memberId, kind, r.Granted, source, now, caller.StaffId, storeId));
@@ -116,7 +116,7 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Mem
 
         await Transactions.RunAsync(db, async ct =>
         {
-            await LockAsync(memberId, ct);
+            await db.LockMemberAsync(memberId, ct);
             await EnsureNotMergedAsync(memberId, ct);
             if (!await HasHealthConsentAsync(memberId, ct))
             {
@@ -239,7 +239,7 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Mem
         await EnsureVisibleAsync(memberId, caller, ct);
         return await Transactions.RunAsync(db, async ct =>
         {
-            await LockAsync(memberId, ct);
+            await db.LockMemberAsync(memberId, ct);
             var now = clock.GetUtcNow().UtcDateTime;
             var member = await db.Members.FirstAsync(m => m.Id == memberId, ct);
             if (member.AnonymisedAt is not null)
@@ -251,7 +251,7 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Mem
             var merged = await db.Members.Where(m => m.MergedIntoId == memberId && m.AnonymisedAt == null).ToListAsync(ct);
             foreach (var one in merged.Prepend(member))
             {
-                await LockAsync(one.Id, ct);
+                await db.LockMemberAsync(one.Id, ct);
                 one.Anonymise(now);
                 await profiles.EraseAsync(one.Id, now, ct);
                 await db.MemberHealth.Where(h => h.MemberId == one.Id).ExecuteDeleteAsync(ct);
@@ -270,9 +270,6 @@ public sealed class HealthFile(PatronDb db, PersonalDataProtector protector, Mem
         }, ct);
     }
 
-    /// <summary>Consent, health file and erasure of one member take the member's row lock: none runs half-way through another.</summary>
-    private async Task LockAsync(long memberId, CancellationToken ct) =>
-        await db.Database.ExecuteSqlAsync($"UPDATE members SET status = status WHERE id = {memberId}", ct);
 
     /// <summary>A merged member's file lives on the survivor: consent and health changes go there (409 with the survivor's id).</summary>
     private async Task EnsureNotMergedAsync(long memberId, CancellationToken ct)

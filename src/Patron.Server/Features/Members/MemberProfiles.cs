@@ -92,7 +92,7 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
 
     public async Task<ProfileView> GetAsync(long memberId, CallerScope caller, CancellationToken ct)
     {
-        var member = await VisibleAsync(memberId, caller, ct);
+        var member = await db.VisibleMemberAsync(memberId, caller, ct);
         var policy = await PolicyAsync(member.ProgramId, ct);
         var profile = await db.MemberProfiles.AsNoTracking().FirstOrDefaultAsync(p => p.MemberId == memberId, ct);
         var purchasers = await db.MemberPurchasers.AsNoTracking().Where(p => p.MemberId == memberId).OrderBy(p => p.Id).ToListAsync(ct);
@@ -102,7 +102,7 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
     public async Task<ProfileView> SaveAsync(long memberId, ProfileRequest r, CallerScope caller, CancellationToken ct)
     {
         EnsureMayEdit(caller);
-        var member = await VisibleAsync(memberId, caller, ct);
+        var member = await db.VisibleMemberAsync(memberId, caller, ct);
         if (member.AnonymisedAt is not null)
         {
             throw Erased();
@@ -124,7 +124,7 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
         }
 
         var phone2 = Contact(r.Phone2, onFile?.Phone2, "phone2");
-        var address = Contact(r.Address, onFile?.AddressCipher is { } c ? protector.UnprotectAddress(c) : null, "address");
+        var address = Contact(r.Address, r.Address is null && onFile?.AddressCipher is { } c ? protector.UnprotectAddress(c) : null, "address"); // decrypted only to keep it
         var weChat = Contact(r.WeChat, onFile?.WeChat, "weChat");
         var email = Contact(r.Email, onFile?.Email, "email");
         var (fields, profileErrors) = ProfileFields.Normalize(
@@ -173,7 +173,7 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
         {
             await Transactions.RunAsync(db, async ct =>
             {
-                await LockAsync(memberId, ct);
+                await db.LockMemberAsync(memberId, ct);
                 var now = clock.GetUtcNow().UtcDateTime;
                 var tracked = await db.Members.FirstAsync(m => m.Id == memberId, ct);
                 if (tracked.MergedIntoId is { } survivor)
@@ -278,10 +278,10 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
         }
 
         errors.ThrowIfAny();
-        var member = await VisibleAsync(memberId, caller, ct);
+        var member = await db.VisibleMemberAsync(memberId, caller, ct);
         await Transactions.RunAsync(db, async ct =>
         {
-            await LockAsync(memberId, ct);
+            await db.LockMemberAsync(memberId, ct);
             var state = await db.Members.Where(m => m.Id == memberId).Select(m => new { m.MergedIntoId, m.AnonymisedAt }).FirstAsync(ct);
             if (state.MergedIntoId is { } survivor)
             {
@@ -321,7 +321,7 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
     public async Task<ProfileView> RemovePurchaserAsync(long memberId, long purchaserId, CallerScope caller, CancellationToken ct)
     {
         EnsureMayEdit(caller);
-        await VisibleAsync(memberId, caller, ct);
+        await db.VisibleMemberAsync(memberId, caller, ct);
         var row = await db.MemberPurchasers.FirstOrDefaultAsync(p => p.Id == purchaserId && p.MemberId == memberId, ct)
             ?? throw Problem.NotFound("profile.purchaser_not_found", "No such purchaser on this member.");
         db.MemberPurchasers.Remove(row);
@@ -494,12 +494,4 @@ public sealed class MemberProfiles(PatronDb db, PersonalDataProtector protector,
         return (rules ?? new ProgramDefinition { Code = "", Name = "" }, zone);
     }
 
-    private async Task<Member> VisibleAsync(long memberId, CallerScope caller, CancellationToken ct)
-    {
-        var member = await db.Members.AsNoTracking().FirstOrDefaultAsync(m => m.Id == memberId, ct);
-        return member is not null && caller.CanSeeProgram(member.ProgramId) ? member : throw Problem.NotFound("member.not_found", "The member does not exist.");
-    }
-
-    private async Task LockAsync(long memberId, CancellationToken ct) =>
-        await db.Database.ExecuteSqlAsync($"UPDATE members SET status = status WHERE id = {memberId}", ct);
 }

@@ -222,7 +222,7 @@ public sealed class MergeMembers(PatronDb db, MemberLedger ledger, ProgramRules 
             // Then their rows (consent, health file and erasure take these) and their cards.
             foreach (var id in new[] { survivorId, mergedId }.Order())
             {
-                await db.Database.ExecuteSqlAsync($"UPDATE members SET status = status WHERE id = {id}", ct);
+                await db.LockMemberAsync(id, ct);
             }
 
             foreach (var id in new[] { survivorId, mergedId }.Order())
