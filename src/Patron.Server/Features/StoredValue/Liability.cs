@@ -73,7 +73,7 @@ public sealed class Liability(PatronDb db, ProgramRules programs, TimeProvider c
         csv.Append("program,store_code,store_name,month,principal,bonus,stored_value,points,points_value\r\n");
         foreach (var r in report.Rows)
         {
-            csv.Append(string.Join(',', Field(r.Program), Field(r.StoreCode), Field(r.StoreName), r.Month, Yuan(r.Principal), Yuan(r.Bonus), Yuan(r.StoredValue),
+            csv.Append(string.Join(',', Infrastructure.Export.ExcelCsv.Cell(r.Program), Infrastructure.Export.ExcelCsv.Cell(r.StoreCode), Infrastructure.Export.ExcelCsv.Cell(r.StoreName), r.Month, Yuan(r.Principal), Yuan(r.Bonus), Yuan(r.StoredValue),
                 r.Points.ToString(CultureInfo.InvariantCulture), Yuan(r.PointsValue))).Append("\r\n");
         }
 
@@ -95,11 +95,4 @@ public sealed class Liability(PatronDb db, ProgramRules programs, TimeProvider c
     }
 
     private static string Yuan(long fen) => (fen / 100m).ToString("0.00", CultureInfo.InvariantCulture);
-
-    /// <summary>Quotes a text field; a leading = + - @ is neutralised so a spreadsheet never runs it as a formula.</summary>
-    private static string Field(string value)
-    {
-        var v = value.Length > 0 && "=+-@".Contains(value[0]) ? "'" + value : value;
-        return "\"" + v.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-    }
 }
