@@ -249,6 +249,39 @@ public abstract class CouponsAndCatalogueTests(PatronApp app)
         Assert.Equal(Domain.Rewards.RedemptionStatus.PickedUp, await app.WithDbAsync(db => db.Redemptions.Where(r => r.Id == redeemed.GetProperty("redemptionId").GetInt64()).Select(r => r.Status).FirstAsync()));
     }
 
+    [Fact]
+    public async Task FinanceCosts_CountRedemptionsAtTheirValueAndCouponDiscounts_LeavingOutCancelledRedemptionsAndSalesReturnedWhole()
+    {
+        await EnsureProgramAsync();
+        app.Clock.Set(new DateTimeOffset(2026, 9, 10, 12, 0, 0, TimeSpan.FromHours(8))); // a day and a store (A2) no other test writes to
+        var member = await EnrolAsync();
+        await _a2.PostJson("/api/checkout/sales", new { orderNumber = Order(), memberId = member, lines = new[] { new { sku = "A", quantity = 1, unitPrice = 20_000 } } });
+
+        var url = $"/api/members/{member}/redemptions";
+        Assert.Equal(HttpStatusCode.OK, (await _a2.PostJson(url, new { item = "towel" })).StatusCode);
+        var cancelled = await (await _a2.PostJson(url, new { item = "towel" })).ReadJson();
+        Assert.Equal(HttpStatusCode.OK, (await _a2.PostJson($"/api/redemptions/{cancelled.GetProperty("redemptionId").GetInt64()}/cancel", new { reason = "不要了" })).StatusCode);
+
+        var marketing = await app.SignInAsync("marketing");
+        await Issue(marketing, "t30", member);
+        await Issue(marketing, "t30", member);
+        var basket = new[] { new { sku = "B", quantity = 1, unitPrice = 30_000 } };
+        var quote = await (await _a2.PostJson("/api/checkout/quote", new { memberId = member, lines = basket })).ReadJson();
+        var codes = quote.GetProperty("coupons").EnumerateArray().Where(c => c.GetProperty("template").GetString() == "t30").Select(c => c.GetProperty("code").GetString()!).ToList();
+        Assert.Equal(2, codes.Count);
+        var kept = await (await _a2.PostJson("/api/checkout/sales", new { orderNumber = Order(), memberId = member, lines = basket, coupons = codes[..1] })).ReadJson();
+        Assert.Equal(3000, kept.GetProperty("coupons")[0].GetProperty("discount").GetInt64());
+        var returnedOrder = Order();
+        Assert.Equal(HttpStatusCode.OK, (await _a2.PostJson("/api/checkout/sales", new { orderNumber = returnedOrder, memberId = member, lines = basket, coupons = codes[1..] })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _a2.PostJson("/api/checkout/returns", new { orderNumber = returnedOrder })).StatusCode);
+
+        var report = await (await (await app.SignInAsync("manager-a")).Http.Get("/api/finance/costs?from=2026-09-10&to=2026-09-10")).ReadJson();
+        var row = Assert.Single(report.GetProperty("rows").EnumerateArray(), r => r.GetProperty("storeId").GetInt64() == app.Org.StoreA2);
+        Assert.Equal("2026-09", row.GetProperty("month").GetString());
+        Assert.Equal((1, 800L), (row.GetProperty("redemptions").GetInt32(), row.GetProperty("redemptionValue").GetInt64())); // the cancelled towel left out
+        Assert.Equal((1, 3000L, 3000L), (row.GetProperty("couponUses").GetInt32(), row.GetProperty("couponDiscount").GetInt64(), row.GetProperty("couponCost").GetInt64())); // the use returned whole left out
+    }
+
     private async Task Issue(ConsoleClient staff, string template, long member) =>
         Assert.Equal(HttpStatusCode.OK, (await staff.Http.PostJson("/api/coupons/issue", new { template, memberIds = new[] { member }, reason = "test", storeId = app.Org.StoreA1 })).StatusCode);
 
