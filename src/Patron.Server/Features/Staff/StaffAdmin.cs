@@ -33,8 +33,8 @@ public sealed record StaffPage(IReadOnlyList<StaffView> Items, int Page, int Pag
 /// Staff accounts. Administrators manage everyone; a store manager manages only the cashiers
 /// whose stores are all among their own (create, rename, move between their stores, disable,
 /// reset the password) and nobody else, themselves included. Anyone else is "not found".
-/// An administrator cannot disable themselves, change their own role, or remove the last
-/// active administrator. Every change is audited with the old and new role and stores.
+/// An administrator cannot disable themselves or remove the last active administrator (by
+/// disabling or demoting them). Every change is audited with the old and new role and stores.
 /// </summary>
 public sealed class StaffAdmin(PatronDb db, AuditLog audit, TimeProvider clock)
 {
@@ -165,17 +165,9 @@ public sealed class StaffAdmin(PatronDb db, AuditLog audit, TimeProvider clock)
         var (role, storeIds) = await RoleAndStoresAsync(r.Role, r.StoreIds, errors, ct);
         errors.ThrowIfAny();
         EnsureMayAssign(caller, role, storeIds);
-        if (staff.Role != role)
+        if (staff.Role == StaffRole.Admin && role != StaffRole.Admin && staff.IsActive)
         {
-            if (staff.Id == caller.StaffId)
-            {
-                throw Refused("staff.own_role", "You cannot change your own role.", "role");
-            }
-
-            if (staff.Role == StaffRole.Admin)
-            {
-                await EnsureAnotherAdminAsync(staff.Id, "role", ct);
-            }
+            await EnsureAnotherAdminAsync(staff.Id, "role", ct);
         }
 
         var before = Snapshot(staff);

@@ -79,6 +79,7 @@ public sealed class DetailModel(StoreDirectory stores, TerminalAdmin terminals, 
         {
             NewKey = await terminals.CreateAsync(id, new CreateTerminalRequest(TerminalName), caller, ct);
             TerminalName = null;
+            Response.Headers.CacheControl = "no-store";
             return null;
         }, ct, terminalNameField: true);
 
@@ -86,6 +87,7 @@ public sealed class DetailModel(StoreDirectory stores, TerminalAdmin terminals, 
         RunAsync(id, "", async (caller, ct) =>
         {
             NewKey = await terminals.RotateAsync(terminalId, caller, ct);
+            Response.Headers.CacheControl = "no-store";
             return null;
         }, ct);
 
