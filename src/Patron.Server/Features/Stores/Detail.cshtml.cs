@@ -160,8 +160,15 @@ public sealed class DetailModel(StoreDirectory stores, TerminalAdmin terminals, 
 
     private void FillForm() => Form = new StoreForm
     {
-        Code = Store.Code, Name = Store.Name, RegionId = Store.RegionId, City = Store.City, District = Store.District,
-        Address = Store.Address, ProgramId = Store.ProgramId, TimeZone = Store.TimeZone, IsActive = Store.IsActive,
+        Code = Store.Code,
+        Name = Store.Name,
+        RegionId = Store.RegionId,
+        City = Store.City,
+        District = Store.District,
+        Address = Store.Address,
+        ProgramId = Store.ProgramId,
+        TimeZone = Store.TimeZone,
+        IsActive = Store.IsActive,
     };
 
     private async Task<bool> LoadAsync(long id, CancellationToken ct)
