@@ -47,12 +47,15 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         await admin.Http.PostJson($"/api/members/{member}/care-tasks", new { kind = "call", dueOn = "2026-01-02", storeId = app.Org.StoreA1 });
 
         string[] memberPages = [$"/members/{member}", $"/members/{member}/profile", $"/members/{member}/health", $"/members/{member}/unmask", $"/members/{member}/data-export", $"/members/{member}/care"];
-        string[] pages = ["/", "/members", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages];
+        var cashierA1 = await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "cashier-a1").Select(s => s.Id).SingleAsync());
+        string[] storePages = [$"/stores/{app.Org.StoreA1}", $"/staff/{cashierA1}"];
+        string[] pages = [.. storePages, "/", "/members", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages];
         var walks = new (string Login, string[] Pages)[]
         {
             ("admin", pages),
             ("cashier-a1", ["/", "/members", "/care", .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
             ("auditor", ["/", "/finance/liability", "/audit", $"/members/{member}"]),
+            ("manager-a", ["/", "/stores", "/care", "/catalogue", "/audit", "/finance/liability", .. storePages]),
         };
 
         foreach (var culture in new[] { "zh-CN", "en" })

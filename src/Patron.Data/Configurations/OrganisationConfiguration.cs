@@ -35,6 +35,8 @@ internal sealed class StoreConfiguration : IEntityTypeConfiguration<Store>
         b.Property(x => x.Code).HasMaxLength(32);
         b.Property(x => x.Name).HasMaxLength(100);
         b.Property(x => x.City).HasMaxLength(50);
+        b.Property(x => x.District).HasMaxLength(50).HasDefaultValue("");
+        b.Property(x => x.Address).HasMaxLength(200).HasDefaultValue("");
         b.Property(x => x.TimeZone).HasMaxLength(64);
         b.HasIndex(x => x.Code).IsUnique();
         b.HasOne<Region>().WithMany().HasForeignKey(x => x.RegionId).OnDelete(DeleteBehavior.Restrict);

@@ -96,6 +96,47 @@ public sealed class Staff
         FailedLogins = 0;
         LockedUntil = null;
     }
+
+    /// <summary>Changes name, role and stores; a changed role or store list ends existing sessions.</summary>
+    public void Update(string displayName, StaffRole role, IEnumerable<long> storeIds)
+    {
+        var wanted = IsHeadOffice(role) ? new HashSet<long>() : storeIds.ToHashSet();
+        if (!IsHeadOffice(role) && wanted.Count == 0)
+        {
+            throw new ArgumentException("Store staff need at least one store.", nameof(storeIds));
+        }
+
+        var changed = role != Role || !wanted.SetEquals(_stores.Select(s => s.StoreId));
+        DisplayName = displayName;
+        Role = role;
+        _stores.RemoveAll(s => !wanted.Contains(s.StoreId));
+        foreach (var id in wanted.Where(id => !_stores.Exists(s => s.StoreId == id)).Order())
+        {
+            _stores.Add(new StaffStore(this, id));
+        }
+
+        if (changed)
+        {
+            SecurityStamp = Guid.NewGuid().ToString("N");
+        }
+    }
+
+    /// <summary>Disables or enables the account; a disabled account cannot sign in and its sessions end.</summary>
+    public void SetActive(bool active)
+    {
+        if (IsActive != active)
+        {
+            IsActive = active;
+            SecurityStamp = Guid.NewGuid().ToString("N");
+        }
+    }
+
+    /// <summary>Clears a lockout, as a password reset does.</summary>
+    public void Unlock()
+    {
+        FailedLogins = 0;
+        LockedUntil = null;
+    }
 }
 
 public sealed class StaffStore

@@ -39,7 +39,35 @@ public sealed class Terminal
 
     public DateTime? RevokedAt { get; private set; }
 
+    public long? RevokedByStaffId { get; private set; }
+
+    /// <summary>When the key was last replaced; the replaced key is refused from then on.</summary>
+    public DateTime? KeyRotatedAt { get; private set; }
+
+    public long? KeyRotatedByStaffId { get; private set; }
+
     public bool IsRevoked => RevokedAt is not null;
 
-    public void Revoke(DateTime nowUtc) => RevokedAt ??= nowUtc;
+    public void Revoke(DateTime nowUtc, long? staffId = null)
+    {
+        if (RevokedAt is null)
+        {
+            RevokedAt = nowUtc;
+            RevokedByStaffId = staffId;
+        }
+    }
+
+    /// <summary>Replaces the key (its id and hash): the old key no longer finds this terminal.</summary>
+    public void RotateKey(string keyId, string keyHash, long? staffId, DateTime nowUtc)
+    {
+        if (IsRevoked)
+        {
+            throw new InvalidOperationException("A revoked terminal keeps no key.");
+        }
+
+        KeyId = keyId;
+        KeyHash = keyHash;
+        KeyRotatedAt = nowUtc;
+        KeyRotatedByStaffId = staffId;
+    }
 }

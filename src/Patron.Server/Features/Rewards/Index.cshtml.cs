@@ -38,7 +38,11 @@ public sealed class IndexModel(Catalogue catalogue, StoreDirectory stores, IStri
     [BindProperty]
     public int? Quantity { get; set; }
 
-    public async Task OnGetAsync(long? store, CancellationToken ct) => await LoadAsync(store, ct);
+    public async Task<IActionResult> OnGetAsync(long? store, CancellationToken ct)
+    {
+        await LoadAsync(store, ct);
+        return store is not null && StoreId != store ? NotFound() : Page(); // another store's catalogue is not found, not silently swapped
+    }
 
     public Task<IActionResult> OnPostPickupAsync(long store, CancellationToken ct) =>
         RunAsync(store, CanHandOver, async ct =>

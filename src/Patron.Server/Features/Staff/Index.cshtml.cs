@@ -22,7 +22,7 @@ public sealed class StaffForm
     public string? Password { get; set; }
 }
 
-/// <summary>Staff accounts: list and create (admin only).</summary>
+/// <summary>Staff accounts (admin only): the list filtered by store, role and active, sorted and paged on the server; creating an account.</summary>
 [Authorize(Policy = Permissions.StaffManage)]
 public sealed class IndexModel(StaffAdmin admin, StoreDirectory stores, IStringLocalizer<SharedResource> l) : PageModel
 {
@@ -34,13 +34,49 @@ public sealed class IndexModel(StaffAdmin admin, StoreDirectory stores, IStringL
     [BindProperty]
     public StaffForm Form { get; set; } = new();
 
-    public IReadOnlyList<StaffView> Staff { get; private set; } = [];
+    [BindProperty(SupportsGet = true)]
+    public long? StoreId { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? Role { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public bool? Active { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? Sort { get; set; }
+
+    [BindProperty(SupportsGet = true, Name = "p")]
+    public int PageNumber { get; set; } = 1;
+
+    public StaffPage Staff { get; private set; } = new([], 1, StaffAdmin.DefaultPageSize, 0);
 
     public IReadOnlyList<StoreView> Stores { get; private set; } = [];
 
     public string? Created { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken ct) => await LoadAsync(ct);
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        try
+        {
+            await LoadAsync(ct);
+        }
+        catch (ProblemException p)
+        {
+            ModelState.AddProblem(p, l, "Filter.");
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            Stores = await stores.ListAsync(CallerScope.From(User), ct);
+        }
+    }
+
+    /// <summary>This list's address with another page or sort order.</summary>
+    public string Link(int? pageNumber = null, string? sort = null) =>
+        "/staff?" + string.Join("&", new (string, string?)[]
+        {
+            ("storeId", StoreId?.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("role", Role),
+            ("active", Active?.ToString().ToLowerInvariant()), ("sort", sort ?? Sort),
+            ("p", (pageNumber ?? Staff.Page).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        }.Where(x => !string.IsNullOrEmpty(x.Item2)).Select(x => x.Item1 + "=" + Uri.EscapeDataString(x.Item2!)));
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
@@ -63,7 +99,8 @@ public sealed class IndexModel(StaffAdmin admin, StoreDirectory stores, IStringL
 
     private async Task LoadAsync(CancellationToken ct)
     {
-        Staff = await admin.ListAsync(ct);
-        Stores = await stores.ListAsync(CallerScope.From(User), ct);
+        var caller = CallerScope.From(User);
+        Stores = await stores.ListAsync(caller, ct);
+        Staff = await admin.ListAsync(new StaffQuery(StoreId, Role, Active, Sort, PageNumber), caller, ct);
     }
 }

@@ -7,68 +7,75 @@ using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Features.Stores;
 
-/// <summary>Stores in the caller's scope; admins and store managers also manage POS terminals here.</summary>
-public sealed class IndexModel(StoreDirectory stores, TerminalAdmin terminals, IStringLocalizer<SharedResource> l) : PageModel
+public sealed class StoreForm
+{
+    public string? Code { get; set; }
+
+    public string? Name { get; set; }
+
+    public long? RegionId { get; set; }
+
+    public string? City { get; set; }
+
+    public string? District { get; set; }
+
+    public string? Address { get; set; }
+
+    public long? ProgramId { get; set; }
+
+    public string? TimeZone { get; set; }
+
+    public bool IsActive { get; set; } = true;
+}
+
+/// <summary>Stores in the caller's scope, each linking to its page; administrators create stores here.</summary>
+public sealed class IndexModel(StoreDirectory stores, IStringLocalizer<SharedResource> l) : PageModel
 {
     public IReadOnlyList<StoreView> Stores { get; private set; } = [];
 
-    public Dictionary<long, List<TerminalView>> Terminals { get; } = [];
+    public IReadOnlyList<RegionView> Regions { get; private set; } = [];
 
-    public bool CanManageTerminals => User.IsInRole(PatronClaims.Roles.Admin, PatronClaims.Roles.StoreManager);
+    public IReadOnlyList<ProgramView> Programs { get; private set; } = [];
 
-    /// <summary>The key of a terminal just created: shown once, on this answer only.</summary>
-    public CreatedTerminal? Created { get; private set; }
+    public bool IsAdmin => User.IsInRole(PatronClaims.Roles.Admin);
 
     [BindProperty]
-    public string? TerminalName { get; set; }
+    public StoreForm Form { get; set; } = new();
 
     public async Task OnGetAsync(CancellationToken ct) => await LoadAsync(ct);
 
-    public async Task<IActionResult> OnPostCreateTerminalAsync(long storeId, CancellationToken ct)
+    public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
+        if (!IsAdmin)
+        {
+            return Forbid();
+        }
+
         try
         {
-            Created = await terminals.CreateAsync(storeId, new CreateTerminalRequest(TerminalName), CallerScope.From(User), ct);
-            TerminalName = null;
+            var f = Form;
+            var created = await stores.CreateStoreAsync(new CreateStoreRequest(f.Code, f.Name, f.RegionId, f.City, f.ProgramId, f.TimeZone, f.District, f.Address), CallerScope.From(User), ct);
+            TempData["flash"] = l["Store {0} created.", created.Name].Value;
+            return RedirectToPage("/Stores/Detail", new { id = created.Id });
         }
         catch (ProblemException p)
         {
-            if (p.Status == StatusCodes.Status403Forbidden)
-            {
-                return Forbid();
-            }
-
-            ModelState.AddProblem(p, l);
+            ModelState.AddProblem(p, l, "Form.");
+            Response.StatusCode = StatusCodes.Status400BadRequest;
         }
 
         await LoadAsync(ct);
         return Page();
     }
 
-    public async Task<IActionResult> OnPostRevokeAsync(long terminalId, CancellationToken ct)
-    {
-        try
-        {
-            await terminals.RevokeAsync(terminalId, CallerScope.From(User), ct);
-        }
-        catch (ProblemException p) when (p.Status is StatusCodes.Status403Forbidden or StatusCodes.Status404NotFound)
-        {
-            return Forbid();
-        }
-
-        return RedirectToPage();
-    }
-
     private async Task LoadAsync(CancellationToken ct)
     {
         var caller = CallerScope.From(User);
         Stores = await stores.ListAsync(caller, ct);
-        if (CanManageTerminals)
+        if (IsAdmin)
         {
-            foreach (var s in Stores.Where(s => caller.CanActAs(s.Id)))
-            {
-                Terminals[s.Id] = await terminals.ListAsync(s.Id, caller, ct);
-            }
+            Regions = await stores.ListRegionsAsync(ct);
+            Programs = await stores.ListProgramsAsync(caller, ct);
         }
     }
 }

@@ -10,6 +10,15 @@ public static class StoresApi
         org.MapGet("/stores", async (StoreDirectory d, HttpContext http, CancellationToken ct) => TypedResults.Ok(await d.ListAsync(CallerScope.From(http.User), ct)))
             .RequireAuthorization(Permissions.StoresRead)
             .WithSummary("Stores the caller may see: every store for head office, their own for store staff and terminals.");
+        org.MapGet("/stores/{id:long}", async (long id, StoreDirectory d, HttpContext http, CancellationToken ct) => TypedResults.Ok(await d.GetAsync(id, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.StoresRead)
+            .WithSummary("One store the caller may see; another store is not found.");
+        org.MapPut("/stores/{id:long}", async (long id, UpdateStoreRequest r, StoreDirectory d, HttpContext http, CancellationToken ct) => TypedResults.Ok(await d.UpdateStoreAsync(id, r, CallerScope.From(http.User), ct)))
+            .RequireAuthorization(Permissions.StaffManage)
+            .WithSummary("Change a store's code, name, region, city, district, address, program or open/closed (admin).");
+        org.MapGet("/regions", async (StoreDirectory d, CancellationToken ct) => TypedResults.Ok(await d.ListRegionsAsync(ct)))
+            .RequireAuthorization(Permissions.StaffManage)
+            .WithSummary("Regions and cities (admin).");
         org.MapGet("/programs", async (StoreDirectory d, HttpContext http, CancellationToken ct) => TypedResults.Ok(await d.ListProgramsAsync(CallerScope.From(http.User), ct)))
             .RequireAuthorization(Permissions.StoresRead)
             .WithSummary("Loyalty programs the caller may see.");
@@ -48,5 +57,11 @@ public static class StoresApi
         terminals.MapPost("/terminals/{terminalId:long}/revoke", async (long terminalId, TerminalAdmin t, HttpContext http, CancellationToken ct) =>
                 TypedResults.Ok(await t.RevokeAsync(terminalId, CallerScope.From(http.User), ct)))
             .WithSummary("Revoke a terminal's key; its next request is refused.");
+        terminals.MapPost("/terminals/{terminalId:long}/rotate", async (long terminalId, TerminalAdmin t, HttpContext http, CancellationToken ct) =>
+            {
+                http.Response.Headers.CacheControl = "no-store";
+                return TypedResults.Ok(await t.RotateAsync(terminalId, CallerScope.From(http.User), ct));
+            })
+            .WithSummary("Give a terminal a new API key, shown only this once; the old key is refused from then on.");
     }
 }

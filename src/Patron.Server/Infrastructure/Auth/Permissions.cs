@@ -28,6 +28,7 @@ public static class Permissions
     public const string CareRead = "care.read";
     public const string MembersImport = "members.import";
     public const string AuditRead = "audit.read";
+    public const string StaffTeam = "staff.team";
 
     private static readonly string[] AllStaff = [R.Admin, R.Marketing, R.StoreManager, R.Cashier, R.Auditor];
 
@@ -55,5 +56,6 @@ public static class Permissions
         o.AddPolicy(CareRead, p => p.RequireRole(R.Admin, R.StoreManager, R.Cashier));
         o.AddPolicy(MembersImport, p => p.RequireRole(R.Admin));
         o.AddPolicy(AuditRead, p => p.RequireRole(R.Admin, R.Auditor, R.StoreManager));
+        o.AddPolicy(StaffTeam, p => p.RequireRole(R.Admin, R.StoreManager));
     }
 }
