@@ -38,6 +38,12 @@ public sealed class SaleModel(DeskQueries desk, ReturnSale returns, IStringLocal
             return NotFound();
         }
 
+        // The same form submitted again: the return it recorded.
+        if (!string.IsNullOrWhiteSpace(ReturnNumber) && Receipt.Returns.FirstOrDefault(x => x.OrderNumber == ReturnNumber.Trim()) is { } done)
+        {
+            return Redirect($"/desk/sales/{done.Id}");
+        }
+
         if (!CanReturn)
         {
             return Forbid();
