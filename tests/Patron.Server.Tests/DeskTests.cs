@@ -189,6 +189,30 @@ public abstract class DeskTests(PatronApp app)
     }
 
     [Fact]
+    public async Task SearchBox_FindsByPhoneAndByQrToken_AsTheCashierTypes()
+    {
+        await EnsureProgramAsync();
+        var phone = PatronApp.NewPhone();
+        var created = await _a1.PostJson("/api/members", new { name = "扫码会员", mobile = phone });
+        var member = (await created.ReadJson()).GetProperty("id").GetInt64();
+        var cashier = await app.SignInAsync("cashier-a1");
+        await cashier.GetPageAsync("/desk");
+
+        var byPhone = await (await cashier.PostFormAsync("/desk?handler=Search", new() { ["q"] = phone }, htmx: true)).ReadText();
+        Assert.Contains($"href=\"/desk/{member}\"", byPhone);
+        Assert.Contains(phone[..3] + "****" + phone[^4..], byPhone);
+
+        var token = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Patron.Server.Features.Checkout.MemberQrTokens>(app.Services).Issue(member).Token;
+        var byToken = await (await cashier.PostFormAsync("/desk?handler=Search", new() { ["q"] = token }, htmx: true)).ReadText();
+        Assert.Contains($"href=\"/desk/{member}\"", byToken);
+
+        var b1 = await app.SignInAsync("cashier-b1");
+        await b1.GetPageAsync("/desk");
+        var other = await (await b1.PostFormAsync("/desk?handler=Search", new() { ["q"] = token }, htmx: true)).ReadText();
+        Assert.DoesNotContain($"/desk/{member}", other);
+    }
+
+    [Fact]
     public async Task DoubleSubmit_RecordsOneSale()
     {
         await EnsureProgramAsync();
