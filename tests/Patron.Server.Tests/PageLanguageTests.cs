@@ -42,18 +42,20 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         await a1.PutJson($"/api/members/{member}/profile", new { district = "朝阳区", insured = true, insuranceType = "resident", interests = new[] { "diabetes" }, tags = new[] { "常客" }, lunarBirthday = true });
         await a1.PostJson($"/api/members/{member}/consents", new { kind = "health_data", granted = true, source = "paper" });
         await a1.PostJson($"/api/members/{member}/consents", new { kind = "marketing_sms", granted = false, source = "phone" });
-        await a1.PutJson($"/api/members/{member}/health", new { conditions = new[] { "糖尿病" }, medicines = new[] { new { name = "二甲双胍", sku = "MET", dailyDose = 2, packSize = 60 } } });
+        await a1.PutJson($"/api/members/{member}/health", new { conditions = new[] { "糖尿病" }, allergies = new[] { "青霉素类" }, medicines = new[] { new { name = "二甲双胍", sku = "MET", dailyDose = 2, packSize = 60 } } });
         await a1.PostJson("/api/checkout/sales", new { orderNumber = "WALK-1", memberId = member, lines = new[] { new { sku = "MET", quantity = 1, unitPrice = 3_000 } } });
         await admin.Http.PostJson($"/api/members/{member}/care-tasks", new { kind = "call", dueOn = "2026-01-02", storeId = app.Org.StoreA1 });
+        var sold = await app.WithDbAsync(db => db.Sales.Where(s => s.OrderNumber == "WALK-1").Select(s => s.Id).FirstAsync());
+        string[] deskPages = ["/desk", $"/desk/{member}", $"/desk/sales/{sold}"];
 
         string[] memberPages = [$"/members/{member}", $"/members/{member}/profile", $"/members/{member}/health", $"/members/{member}/unmask", $"/members/{member}/data-export", $"/members/{member}/care"];
         var cashierA1 = await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "cashier-a1").Select(s => s.Id).SingleAsync());
         string[] storePages = [$"/stores/{app.Org.StoreA1}", $"/staff/{cashierA1}"];
-        string[] pages = [.. storePages, "/", "/members", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages];
+        string[] pages = [.. storePages, "/", "/members", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages, .. deskPages];
         var walks = new (string Login, string[] Pages)[]
         {
             ("admin", pages),
-            ("cashier-a1", ["/", "/members", "/care", .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
+            ("cashier-a1", ["/", "/members", "/care", .. deskPages, .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
             ("auditor", ["/", "/finance/liability", "/audit", $"/members/{member}"]),
             ("manager-a", ["/", "/stores", "/care", "/catalogue", "/audit", "/finance/liability", .. storePages]),
         };

@@ -129,6 +129,7 @@ public static class PatronHost
         services.AddScoped<Features.Members.MemberDataExport>();
         services.AddScoped<Features.Members.Duplicates>();
         services.AddScoped<Features.Members.MergeMembers>();
+        services.AddScoped<Features.Desk.DeskQueries>();
         services.AddHostedService<JobRunner>();
         Features.Import.ImportsApi.AddMemberImports(services);
     }

@@ -1,0 +1,312 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Patron.Domain.Sales;
+using Patron.Server.Tests.Infrastructure;
+
+namespace Patron.Server.Tests;
+
+/// <summary>
+/// The cashier desk on each database: a console sale is the API's sale for the same basket; bad
+/// input is refused beside its field and saves nothing; an allergy hit needs acknowledging;
+/// points, a coupon and stored value pay; a return of one line gives back what it should; a
+/// double submit records one sale; another chain's cashier finds neither member nor receipt.
+/// </summary>
+public abstract class DeskTests(PatronApp app)
+{
+    /// <summary>The 15th: a member day of the program below (10 % off).</summary>
+    private static readonly DateTimeOffset MemberDay = new(2026, 6, 15, 12, 0, 0, TimeSpan.FromHours(8));
+
+    private const string ProgramJson = """
+        {
+          "code": "CHAIN-A", "name": "连锁A", "effectiveFrom": "2026-01-01",
+          "earning": { "amountPerPoint": 100 },
+          "tiers": [ { "code": "standard", "name": "普通会员" } ],
+          "pricing": { "discounts": [ { "id": "member-day", "name": "会员日9折", "percentOff": 10, "when": { "daysOfMonth": [15] } } ] },
+          "pointsPayment": { "allowed": true, "pointsPerYuan": 100, "maxPercentOfPayable": 50 },
+          "pointsDebt": { "allowed": true },
+          "storedValue": { "enabled": true, "minimumTopUp": 100 },
+          "coupons": { "maxPerOrder": 2, "templates": [ { "code": "c5", "name": "¥5 代金券", "kind": "cash", "value": 500, "validDays": 30 } ] }
+        }
+        """;
+
+    private readonly bool _available = app.EnsureAvailable();
+    private readonly HttpClient _a1 = app.TerminalClient(app.Org.TerminalA1);
+
+    [Fact]
+    public async Task ConsoleSale_EqualsTheApiSale_ForTheSameBasket()
+    {
+        await EnsureProgramAsync();
+        var (viaApi, viaDesk) = (await EnrolAsync(), await EnrolAsync());
+        var api = await (await _a1.PostJson("/api/checkout/sales", new
+        {
+            orderNumber = "API-" + Guid.NewGuid().ToString("N")[..10],
+            memberId = viaApi,
+            lines = new object[] { new { sku = "P1", quantity = 2, unitPrice = 5_050, name = "感冒灵" }, new { sku = "P2", quantity = 1, unitPrice = 1_999 } },
+        })).ReadJson();
+
+        var cashier = await app.SignInAsync("cashier-a1");
+        var quote = await cashier.PostFormAsync($"/desk/{viaDesk}?handler=Quote", Form(("P1", "2", "50.50", "感冒灵"), ("P2", "1", "19.99", null)));
+        Assert.Equal(HttpStatusCode.OK, quote.StatusCode);
+        var html = await quote.ReadText();
+        Assert.Contains("会员日9折", html);
+        Assert.Contains("¥90.90", html); // 2 × ¥50.50 less 10 %
+
+        var commit = await cashier.PostFormAsync($"/desk/{viaDesk}?handler=Commit", Form(("P1", "2", "50.50", "感冒灵"), ("P2", "1", "19.99", null)));
+        Assert.Equal(HttpStatusCode.Redirect, commit.StatusCode);
+        var sale = await app.WithDbAsync(db => db.Sales.AsNoTracking().Include(s => s.Lines).SingleAsync(s => s.MemberId == viaDesk));
+        Assert.Equal($"/desk/sales/{sale.Id}", commit.Headers.Location?.OriginalString);
+        Assert.Equal(
+            (api.GetProperty("amount").GetInt64(), api.GetProperty("discount").GetInt64(), api.GetProperty("paid").GetInt64(), api.GetProperty("points").GetInt64()),
+            (sale.Amount, sale.Discount, sale.Paid, sale.Points));
+        Assert.Equal(
+            api.GetProperty("lines").EnumerateArray().Select(l => (l.GetProperty("paid").GetInt64(), l.GetProperty("rule").GetString())),
+            sale.Lines.OrderBy(l => l.LineNo).Select(l => (l.Paid, l.DiscountRule)));
+        Assert.Equal(sale.Points, await app.WithDbAsync(db => db.MemberAccounts.Where(a => a.MemberId == viaDesk).Select(a => a.Balance).SingleAsync()));
+        Assert.Equal(await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "cashier-a1").Select(s => (long?)s.Id).SingleAsync()), sale.StaffId);
+
+        var receipt = await cashier.GetPageAsync($"/desk/sales/{sale.Id}");
+        Assert.Contains(sale.OrderNumber, receipt);
+        Assert.Contains("@media print", receipt);
+        Assert.Contains($"¥{sale.Paid / 100m:0.00}", receipt);
+    }
+
+    [Fact]
+    public async Task BadLines_AreRejectedBesideTheField_AndNothingIsSaved()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        var cashier = await app.SignInAsync("cashier-a1");
+        var before = await app.WithDbAsync(db => db.Sales.CountAsync());
+
+        var form = Form(("P1", "1", "abc", null), ("P2", "1", "-3", null), ("P3", "1", "1.234", null), ("P4", "x", "5", null));
+        var response = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", form);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var html = await response.ReadText();
+        foreach (var field in new[] { "Lines[0].UnitPrice", "Lines[1].UnitPrice", "Lines[2].UnitPrice", "Lines[3].Quantity" })
+        {
+            Assert.Matches($"class=\"form-control form-control-sm is-invalid\" name=\"{System.Text.RegularExpressions.Regex.Escape(field)}\"", html);
+        }
+
+        Assert.Contains("请输入以元为单位的金额", html);
+
+        // A refusal of the checkout service lands beside its line too: the SKU is too long.
+        response = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", Form(("OK", "1", "5", null), (new string('S', 65), "1", "5", null)));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Matches("is-invalid\" name=\"Lines\\[1\\]\\.Sku\"", await response.ReadText());
+
+        // Points beyond the limit: refused beside the points field.
+        response = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", Form([("P1", "1", "10", null)], ("PointsToUse", "99999")));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("超过本单可用积分上限", await response.ReadText());
+
+        Assert.Equal(before, await app.WithDbAsync(db => db.Sales.CountAsync()));
+    }
+
+    [Fact]
+    public async Task AllergyHit_MustBeAcknowledged_BeforeTheSale()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson($"/api/members/{member}/consents", new { kind = "health_data", granted = true, source = "paper" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PutJson($"/api/members/{member}/health", new { allergies = new[] { "磺胺类" } })).StatusCode);
+        var cashier = await app.SignInAsync("cashier-a1");
+
+        var panel = await cashier.GetPageAsync($"/desk/{member}");
+        Assert.Contains("data-testid=\"allergy-alert\"", panel);
+        Assert.DoesNotContain("磺胺", panel); // the panel says that allergies are on file, not which
+
+        var basket = Form(("SMZ", "1", "12.00", "复方新诺明", "磺胺类"), ("VC", "1", "8.00", "维生素C", null));
+        var quote = await (await cashier.PostFormAsync($"/desk/{member}?handler=Quote", basket)).ReadText();
+        Assert.Contains("data-testid=\"quote-allergy\"", quote);
+        Assert.Contains("第 1 行（SMZ）与过敏记录相符：磺胺类", quote);
+
+        var refused = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", basket);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Matches("is-invalid\" type=\"checkbox\" id=\"AllergiesAcknowledged\"", await refused.ReadText());
+        Assert.Equal(0, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member)));
+
+        var sold = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", Form([("SMZ", "1", "12.00", "复方新诺明", "磺胺类")], ("AllergiesAcknowledged", "true")));
+        Assert.Equal(HttpStatusCode.Redirect, sold.StatusCode);
+        Assert.Equal(1, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member)));
+        Assert.Equal(1, await app.WithDbAsync(db => db.AuditLog.CountAsync(a => a.MemberId == member && a.Action == "allergy.acknowledged")));
+    }
+
+    [Fact]
+    public async Task PointsCouponAndStoredValue_Pay_AndReturningOneLine_GivesBackItsShare()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        // 300 yuan on the member day: ¥270 paid, 270 points; ¥100 of stored value; a ¥5 coupon.
+        await _a1.PostJson("/api/checkout/sales", new { orderNumber = "PRE-" + Guid.NewGuid().ToString("N")[..10], memberId = member, lines = new[] { new { sku = "X", quantity = 1, unitPrice = 30_000 } } });
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson("/api/checkout/top-ups", new { orderNumber = "TU-" + Guid.NewGuid().ToString("N")[..10], amount = 10_000, memberId = member })).StatusCode);
+        var marketing = await app.SignInAsync("marketing");
+        Assert.Equal(HttpStatusCode.OK, (await marketing.Http.PostJson("/api/coupons/issue", new { template = "c5", memberIds = new[] { member }, reason = "关怀", storeId = app.Org.StoreA1 })).StatusCode);
+        var code = await app.WithDbAsync(db => db.Coupons.Where(c => c.MemberId == member).Select(c => c.Code).SingleAsync());
+        Assert.Equal(270, await Balance(member));
+
+        var cashier = await app.SignInAsync("cashier-a1");
+        var panel = await cashier.GetPageAsync($"/desk/{member}");
+        Assert.Contains("¥5 代金券", panel);
+        Assert.Contains("¥100.00", panel);
+
+        (string Sku, string Quantity, string Price, string? Name, string? Tags)[] lines = [("P1", "2", "50.00", "板蓝根", null), ("P2", "1", "30.00", "口罩", null)];
+        var quote = await (await cashier.PostFormAsync($"/desk/{member}?handler=Quote", Form(lines, ("Coupons", code)))).ReadText();
+        Assert.Contains("积分抵现（最多 270 积分，¥2.70）", quote);
+
+        var commit = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", Form(lines, ("Coupons", code), ("PointsToUse", "200"), ("StoredValue", "20")));
+        Assert.True(commit.StatusCode == HttpStatusCode.Redirect, Errors(await commit.ReadText()));
+        var sale = await app.WithDbAsync(db => db.Sales.AsNoTracking().Include(s => s.Lines).SingleAsync(s => s.MemberId == member && s.OrderNumber.StartsWith("D")));
+        Assert.Equal((13_000L, 1_800L, 11_200L), (sale.Amount, sale.Discount, sale.Paid)); // 10 % member day and the ¥5 coupon
+        Assert.Equal((200L, 200L, 2_000L), (sale.PointsUsed, sale.PointsValue, sale.StoredPrincipal + sale.StoredBonus));
+        Assert.Equal(500, await app.WithDbAsync(db => db.CouponUses.Where(u => u.SaleId == sale.Id).SumAsync(u => u.Discount)));
+        Assert.Equal(270 - 200 + sale.Points, await Balance(member));
+        Assert.Equal(8_000, await Stored(member));
+
+        var receipt = await cashier.GetPageAsync($"/desk/sales/{sale.Id}");
+        Assert.Contains("data-testid=\"receipt-points-used\">200 (¥2.00)", receipt);
+        Assert.Contains("−¥5.00", receipt);
+        Assert.Contains($"data-testid=\"receipt-points-after\">{270 - 200 + sale.Points}<", receipt);
+
+        // Return the mask (line 2): its points go, its share of points and stored value paid comes back.
+        var returned = await cashier.PostFormAsync($"/desk/sales/{sale.Id}?handler=Return", new() { ["Quantities[2]"] = "1", ["ReturnNumber"] = "RET-" + sale.Id });
+        Assert.True(returned.StatusCode == HttpStatusCode.Redirect, Errors(await returned.ReadText()));
+        var ret = await app.WithDbAsync(db => db.Sales.AsNoTracking().Include(s => s.Lines).SingleAsync(s => s.OriginalSaleId == sale.Id));
+        Assert.Equal($"/desk/sales/{ret.Id}", returned.Headers.Location?.OriginalString);
+        Assert.Equal(SaleKind.Return, ret.Kind);
+        Assert.Equal((2, -1), (Assert.Single(ret.Lines).LineNo, ret.Lines[0].Quantity));
+        Assert.True(ret.Points < 0 && ret.PointsUsed < 0 && ret.StoredPrincipal + ret.StoredBonus < 0);
+        Assert.Equal(270 - 200 + sale.Points - ret.PointsUsed + ret.Points, await Balance(member));
+        Assert.Equal(8_000 - ret.StoredPrincipal - ret.StoredBonus, await Stored(member));
+        var page = await cashier.GetPageAsync($"/desk/sales/{ret.Id}");
+        Assert.Contains("退货小票", page);
+
+        // A second submit of the same form returns nothing more; asking beyond what is left is refused beside the field.
+        Assert.Equal(HttpStatusCode.Redirect, (await cashier.PostFormAsync($"/desk/sales/{sale.Id}?handler=Return", new() { ["Quantities[2]"] = "1", ["ReturnNumber"] = "RET-" + sale.Id })).StatusCode);
+        var tooMany = await cashier.PostFormAsync($"/desk/sales/{sale.Id}?handler=Return", new() { ["Quantities[1]"] = "3" });
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("请输入 0 到 2 的整数", await tooMany.ReadText());
+        Assert.Equal(1, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.OriginalSaleId == sale.Id)));
+    }
+
+    [Fact]
+    public async Task SearchBox_FindsByPhoneAndByQrToken_AsTheCashierTypes()
+    {
+        await EnsureProgramAsync();
+        var phone = PatronApp.NewPhone();
+        var created = await _a1.PostJson("/api/members", new { name = "扫码会员", mobile = phone });
+        var member = (await created.ReadJson()).GetProperty("id").GetInt64();
+        var cashier = await app.SignInAsync("cashier-a1");
+        await cashier.GetPageAsync("/desk");
+
+        var byPhone = await (await cashier.PostFormAsync("/desk?handler=Search", new() { ["q"] = phone }, htmx: true)).ReadText();
+        Assert.Contains($"href=\"/desk/{member}\"", byPhone);
+        Assert.Contains(phone[..3] + "****" + phone[^4..], byPhone);
+
+        var token = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Patron.Server.Features.Checkout.MemberQrTokens>(app.Services).Issue(member).Token;
+        var byToken = await (await cashier.PostFormAsync("/desk?handler=Search", new() { ["q"] = token }, htmx: true)).ReadText();
+        Assert.Contains($"href=\"/desk/{member}\"", byToken);
+
+        var b1 = await app.SignInAsync("cashier-b1");
+        await b1.GetPageAsync("/desk");
+        var other = await (await b1.PostFormAsync("/desk?handler=Search", new() { ["q"] = token }, htmx: true)).ReadText();
+        Assert.DoesNotContain($"/desk/{member}", other);
+    }
+
+    [Fact]
+    public async Task DoubleSubmit_RecordsOneSale()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        var cashier = await app.SignInAsync("cashier-a1");
+        var form = Form([("P1", "1", "10.00", null)], ("Key", "DESK-" + Guid.NewGuid().ToString("N")));
+        var first = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", form);
+        var second = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", form);
+        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        Assert.Equal(first.Headers.Location, second.Headers.Location);
+        Assert.Equal(1, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member)));
+    }
+
+    [Fact]
+    public async Task AnotherChainsCashier_FindsNeitherTheMemberPanelNorTheReceipt()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        var a1 = await app.SignInAsync("cashier-a1");
+        Assert.Equal(HttpStatusCode.Redirect, (await a1.PostFormAsync($"/desk/{member}?handler=Commit", Form(("P1", "1", "10", null)))).StatusCode);
+        var sale = await app.WithDbAsync(db => db.Sales.Where(s => s.MemberId == member).Select(s => s.Id).SingleAsync());
+
+        var b1 = await app.SignInAsync("cashier-b1");
+        Assert.Equal(HttpStatusCode.OK, (await b1.GetAsync("/desk")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b1.GetAsync($"/desk/{member}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b1.GetAsync($"/desk/sales/{sale}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b1.PostFormAsync($"/desk/{member}?handler=Commit", Form(("P1", "1", "10", null)))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await b1.PostFormAsync($"/desk/sales/{sale}?handler=Return", new() { ["Quantities[1]"] = "1" })).StatusCode);
+        Assert.Equal(1, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member)));
+
+        // The auditor reads no desk at all.
+        var auditor = await app.SignInAsync("auditor");
+        Assert.NotEqual(HttpStatusCode.OK, (await auditor.GetAsync("/desk")).StatusCode);
+    }
+
+    private static Dictionary<string, string> Form(params (string Sku, string Quantity, string Price, string? Name)[] lines) =>
+        Form([.. lines.Select(l => (l.Sku, l.Quantity, l.Price, l.Name, (string?)null))]);
+
+    private static Dictionary<string, string> Form(params (string Sku, string Quantity, string Price, string? Name, string? Tags)[] lines) => Form(lines, []);
+
+    private static Dictionary<string, string> Form((string Sku, string Quantity, string Price, string? Name, string? Tags)[] lines, params (string Key, string Value)[] extra)
+    {
+        var form = new Dictionary<string, string>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            form[$"Lines[{i}].Sku"] = lines[i].Sku;
+            form[$"Lines[{i}].Quantity"] = lines[i].Quantity;
+            form[$"Lines[{i}].UnitPrice"] = lines[i].Price;
+            form[$"Lines[{i}].Name"] = lines[i].Name ?? "";
+            form[$"Lines[{i}].Tags"] = lines[i].Tags ?? "";
+        }
+
+        foreach (var (key, value) in extra)
+        {
+            form[key] = value;
+        }
+
+        return form;
+    }
+
+    private static Dictionary<string, string> Form((string Sku, string Quantity, string Price, string? Name)[] lines, params (string Key, string Value)[] extra) =>
+        Form([.. lines.Select(l => (l.Sku, l.Quantity, l.Price, l.Name, (string?)null))], extra);
+
+    /// <summary>The errors a page shows, for a failing assertion's message.</summary>
+    private static string Errors(string html) =>
+        string.Join(" | ", System.Text.RegularExpressions.Regex.Matches(html, "(?:invalid-feedback|alert-danger[^\"]*)\">([^<]+)<").Select(m => m.Groups[1].Value.Trim()).Where(t => t.Length > 0));
+
+    private Task<long> Balance(long member) => app.WithDbAsync(db => db.MemberAccounts.Where(a => a.MemberId == member).Select(a => a.Balance).SingleAsync());
+
+    private Task<long> Stored(long member) => app.WithDbAsync(db => db.MemberAccounts.Where(a => a.MemberId == member).Select(a => a.StoredPrincipal + a.StoredBonus).SingleAsync());
+
+    private async Task<long> EnrolAsync()
+    {
+        var created = await _a1.PostJson("/api/members", new { name = "柜台会员", mobile = PatronApp.NewPhone() });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return (await created.ReadJson()).GetProperty("id").GetInt64();
+    }
+
+    private async Task EnsureProgramAsync()
+    {
+        app.Clock.Set(MemberDay);
+        if (await app.WithDbAsync(db => db.ProgramVersions.AnyAsync(v => v.ProgramId == app.Org.ProgramA)))
+        {
+            return;
+        }
+
+        var admin = await app.SignInAsync("admin");
+        var created = await admin.Http.PostRaw($"/api/programs/{app.Org.ProgramA}/versions", ProgramJson);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var version = (await created.ReadJson()).GetProperty("version").GetInt32();
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/{version}/publish", new { })).StatusCode);
+    }
+}
+
+public sealed class DeskSqliteTests(SqliteApp app) : DeskTests(app), IClassFixture<SqliteApp>;
+
+public sealed class DeskPostgresTests(PostgresApp app) : DeskTests(app), IClassFixture<PostgresApp>;
