@@ -46,13 +46,14 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         await a1.PostJson("/api/checkout/sales", new { orderNumber = "WALK-1", memberId = member, lines = new[] { new { sku = "MET", quantity = 1, unitPrice = 3_000 } } });
         await admin.Http.PostJson($"/api/members/{member}/care-tasks", new { kind = "call", dueOn = "2026-01-02", storeId = app.Org.StoreA1 });
 
-        string[] memberPages = [$"/members/{member}", $"/members/{member}/profile", $"/members/{member}/health", $"/members/{member}/unmask", $"/members/{member}/data-export", $"/members/{member}/care"];
-        string[] pages = ["/", "/members", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages];
+        string[] tabs = [.. new[] { "points", "stored", "sales", "coupons", "tiers", "care", "audit" }.Select(t => $"/members/{member}?tab={t}"), $"/members/{member}?tab=coupons&state=used"];
+        string[] memberPages = [$"/members/{member}", .. tabs, $"/members/{member}/profile", $"/members/{member}/health", $"/members/{member}/unmask", $"/members/{member}/data-export", $"/members/{member}/care"];
+        string[] pages = ["/", "/members", "/members?sort=points&status=active&from=2026-01-01", "/members?from=2026-02-01&to=2026-01-01", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages];
         var walks = new (string Login, string[] Pages)[]
         {
             ("admin", pages),
             ("cashier-a1", ["/", "/members", "/care", .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
-            ("auditor", ["/", "/finance/liability", "/audit", $"/members/{member}"]),
+            ("auditor", ["/", "/finance/liability", "/audit", "/members", $"/members/{member}", .. tabs]),
         };
 
         foreach (var culture in new[] { "zh-CN", "en" })
@@ -65,7 +66,7 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
                 foreach (var page in list)
                 {
                     var response = await console.GetAsync(page);
-                    var expected = page == "/denied" ? HttpStatusCode.Forbidden : HttpStatusCode.OK;
+                    var expected = page == "/denied" ? HttpStatusCode.Forbidden : page.Contains("to=2026-01-01", StringComparison.Ordinal) ? HttpStatusCode.BadRequest : HttpStatusCode.OK;
                     Assert.True(response.StatusCode == expected, $"{login} {culture} {page}: {(int)response.StatusCode}");
                 }
             }
