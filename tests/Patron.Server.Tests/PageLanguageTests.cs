@@ -48,15 +48,16 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         var sold = await app.WithDbAsync(db => db.Sales.Where(s => s.OrderNumber == "WALK-1").Select(s => s.Id).FirstAsync());
         string[] deskPages = ["/desk", $"/desk/{member}", $"/desk/sales/{sold}"];
 
-        string[] memberPages = [$"/members/{member}", $"/members/{member}/profile", $"/members/{member}/health", $"/members/{member}/unmask", $"/members/{member}/data-export", $"/members/{member}/care"];
+        string[] tabs = [.. new[] { "points", "stored", "sales", "coupons", "tiers", "care", "audit" }.Select(t => $"/members/{member}?tab={t}"), $"/members/{member}?tab=coupons&state=used"];
+        string[] memberPages = [$"/members/{member}", .. tabs, $"/members/{member}/profile", $"/members/{member}/health", $"/members/{member}/unmask", $"/members/{member}/data-export", $"/members/{member}/care"];
         var cashierA1 = await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "cashier-a1").Select(s => s.Id).SingleAsync());
         string[] storePages = [$"/stores/{app.Org.StoreA1}", $"/staff/{cashierA1}"];
-        string[] pages = [.. storePages, "/", "/members", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages, .. deskPages];
+        string[] pages = [.. storePages, "/", "/members", "/members?sort=points&status=active&from=2026-01-01", "/members?from=2026-02-01&to=2026-01-01", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages, .. deskPages];
         var walks = new (string Login, string[] Pages)[]
         {
             ("admin", pages),
             ("cashier-a1", ["/", "/members", "/care", .. deskPages, .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
-            ("auditor", ["/", "/finance/liability", "/audit", $"/members/{member}"]),
+            ("auditor", ["/", "/finance/liability", "/audit", "/members", $"/members/{member}", .. tabs]),
             ("manager-a", ["/", "/stores", "/care", "/catalogue", "/audit", "/finance/liability", .. storePages]),
         };
 
@@ -70,7 +71,7 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
                 foreach (var page in list)
                 {
                     var response = await console.GetAsync(page);
-                    var expected = page == "/denied" ? HttpStatusCode.Forbidden : HttpStatusCode.OK;
+                    var expected = page == "/denied" ? HttpStatusCode.Forbidden : page.Contains("to=2026-01-01", StringComparison.Ordinal) ? HttpStatusCode.BadRequest : HttpStatusCode.OK;
                     Assert.True(response.StatusCode == expected, $"{login} {culture} {page}: {(int)response.StatusCode}");
                 }
             }

@@ -9,9 +9,12 @@ using Patron.Server.Infrastructure.Problems;
 namespace Patron.Server.Features.Members;
 
 /// <summary>
-/// One member: profile, cards (loss, replacement, freeze, renewal, sub-cards), stored value
-/// (top-up, refund, ledger), points (balance, expiring soon, ledger, coupons, tier history) and
-/// manual adjustments. Every action goes through the same application service as the API.
+/// One member, 360°: the overview (profile, cards with loss, replacement, freeze, renewal and
+/// sub-cards; stored value with top-up and refund; points with manual adjustments; the latest
+/// entries of both ledgers) and one tab per history (points, stored value, sales and returns,
+/// coupons, tier changes, care and consents, audit trail), each a page cut in the database and
+/// reached by a plain link (?tab=…&amp;p=…), so only the tab asked for is read. Every action goes
+/// through the same application service as the API.
 /// </summary>
 public sealed class DetailModel(
     FindMembers find,
@@ -23,8 +26,57 @@ public sealed class DetailModel(
     StoredValue.TopUpStoredValue topUp,
     StoredValue.RefundStoredValue refund,
     Infrastructure.Data.Idempotency idempotency,
+    MemberHistory history,
+    Audit.AuditTrail auditTrail,
     IStringLocalizer<SharedResource> l) : PageModel
 {
+    public static readonly IReadOnlyList<string> Tabs = ["overview", "points", "stored", "sales", "coupons", "tiers", "care", "audit"];
+
+    public const int RecentShown = 10;
+
+    /// <summary>The tab shown: overview (the default) or one history.</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? Tab { get; set; }
+
+    /// <summary>The page of the tab's list.</summary>
+    [BindProperty(SupportsGet = true, Name = "p")]
+    public int PageNumber { get; set; } = 1;
+
+    /// <summary>The coupons tab's state: held, used, expired, void, or all.</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? State { get; set; }
+
+    public string CurrentTab => Tabs.Contains(Tab ?? "") && (Tab != "audit" || CanAudit) ? Tab! : "overview";
+
+    public bool CanAudit => User.IsInRole(PatronClaims.Roles.Admin, PatronClaims.Roles.Auditor, PatronClaims.Roles.StoreManager);
+
+    /// <summary>Follow-ups are pharmacy work: not for marketing or auditors (as on the care pages).</summary>
+    public bool CanCare => User.IsInRole(PatronClaims.Roles.Admin, PatronClaims.Roles.StoreManager, PatronClaims.Roles.Cashier);
+
+    public HistoryPage<PointsRow>? PointsLedger { get; private set; }
+
+    public IReadOnlyList<ExpiringLot> Expiring { get; private set; } = [];
+
+    public HistoryPage<StoredValueRow>? StoredLedger { get; private set; }
+
+    public HistoryPage<SaleRow>? Sales { get; private set; }
+
+    public HistoryPage<CouponRow>? Coupons { get; private set; }
+
+    public CouponCounts? CouponCounts { get; private set; }
+
+    public HistoryPage<TierRow>? TierHistory { get; private set; }
+
+    public CareSummary? Care { get; private set; }
+
+    public IReadOnlyList<ConsentView> Consents { get; private set; } = [];
+
+    public Audit.AuditPage? AuditEntries { get; private set; }
+
+    /// <summary>A link to another tab (and page) of this member.</summary>
+    public string TabLink(string tab, int page = 1, string? state = null) =>
+        $"/members/{Member.Id}" + (tab == "overview" ? "" : $"?tab={tab}" + (page > 1 ? $"&p={page}" : "") + (state is null ? "" : $"&state={state}"));
+
     public Cards.MemberCardsView? Cards { get; private set; }
 
     public StoredValue.StoredValueSummary? Stored { get; private set; }
@@ -244,15 +296,24 @@ public sealed class DetailModel(
             return false;
         }
 
+        var tab = CurrentTab;
+        if (tab != "overview")
+        {
+            await LoadTabAsync(tab, id, caller, ct);
+            return true;
+        }
+
         // Keys for the forms as shown; a form sent back with errors keeps the key it came with.
         TopUpOrder ??= NewKey();
         RefundKey ??= NewKey();
         Profile = await profiles.GetAsync(id, caller, ct);
         Cards = await cards.ListAsync(id, caller, ct);
-        Stored = await stored.GetAsync(id, caller, ct);
+        Stored = await stored.GetAsync(id, caller, ct, history: false);
+        StoredLedger = await history.StoredValueAsync(id, 1, caller, ct, RecentShown);
         try
         {
-            Points = await points.GetAsync(id, caller, ct);
+            Points = await points.GetAsync(id, caller, ct, history: false);
+            PointsLedger = await history.PointsAsync(id, 1, caller, ct, RecentShown);
         }
         catch (ProblemException p) when (p.Code == "program.not_in_force")
         {
@@ -260,5 +321,41 @@ public sealed class DetailModel(
         }
 
         return true;
+    }
+
+    /// <summary>Reads the one section the tab shows, a page at a time.</summary>
+    private async Task LoadTabAsync(string tab, long id, CallerScope caller, CancellationToken ct)
+    {
+        switch (tab)
+        {
+            case "points":
+                PointsLedger = await history.PointsAsync(id, PageNumber, caller, ct);
+                Expiring = await history.ExpiringAsync(id, caller, ct);
+                break;
+            case "stored":
+                StoredLedger = await history.StoredValueAsync(id, PageNumber, caller, ct);
+                break;
+            case "sales":
+                Sales = await history.SalesAsync(id, PageNumber, caller, ct);
+                break;
+            case "coupons":
+                State = State is "held" or "used" or "expired" or "void" ? State : null;
+                (Coupons, CouponCounts) = await history.CouponsAsync(id, State, PageNumber, caller, ct);
+                break;
+            case "tiers":
+                TierHistory = await history.TiersAsync(id, PageNumber, caller, ct);
+                break;
+            case "care":
+                Consents = await history.ConsentsAsync(id, caller, ct);
+                if (CanCare)
+                {
+                    Care = await history.CareAsync(id, caller, ct);
+                }
+
+                break;
+            case "audit":
+                AuditEntries = await auditTrail.ListAsync(new Audit.AuditFilter(MemberId: id, Page: PageNumber), caller, ct);
+                break;
+        }
     }
 }

@@ -27,19 +27,72 @@ public sealed class EnrolForm
     public string? CardNumber { get; set; }
 }
 
-/// <summary>The member desk: one search box, the members of my stores, and enrolment.</summary>
-public sealed class IndexModel(FindMembers find, EnrollMember enrol, StoreDirectory stores, IStringLocalizer<SharedResource> l) : PageModel
+/// <summary>
+/// The member desk: one search box, enrolment, and the members of my stores as a list filtered
+/// (store, tier, status, enrolled period), sorted (enrolled, name, points) and paged on the
+/// server, with the masked export of the same filter.
+/// </summary>
+public sealed class IndexModel(FindMembers find, EnrollMember enrol, StoreDirectory stores, MemberDirectory directory, IStringLocalizer<SharedResource> l) : PageModel
 {
     [BindProperty]
     public EnrolForm Enrol { get; set; } = new();
 
-    [BindProperty(SupportsGet = true, Name = "page")]
+    /// <summary>The list's page: "p", as "page" is the Razor Pages route value (it would never bind).</summary>
+    [BindProperty(SupportsGet = true, Name = "p")]
     public int PageNumber { get; set; } = 1;
 
     [BindProperty(SupportsGet = true)]
     public long? StoreId { get; set; }
 
-    public MemberPage List { get; private set; } = new([], 1, 20, 0);
+    [BindProperty(SupportsGet = true)]
+    public string? Tier { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? Status { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public DateOnly? From { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public DateOnly? To { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? Sort { get; set; }
+
+    public MemberListPage List { get; private set; } = new([], 1, MemberDirectory.DefaultPageSize, 0, "enrolled");
+
+    public IReadOnlyList<TierOption> Tiers { get; private set; } = [];
+
+    /// <summary>This list's filter as a query string (without the page and the sort).</summary>
+    public string FilterQuery => string.Join('&', new[]
+    {
+        StoreId is { } s ? $"storeId={s}" : null,
+        string.IsNullOrEmpty(Tier) ? null : "tier=" + Uri.EscapeDataString(Tier),
+        string.IsNullOrEmpty(Status) ? null : "status=" + Uri.EscapeDataString(Status),
+        From is { } f ? "from=" + f.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : null,
+        To is { } t ? "to=" + t.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : null,
+    }.Where(x => x is not null));
+
+    public string ListLink(int page, string? sort = null)
+    {
+        var query = string.Join('&', new[] { FilterQuery, $"sort={sort ?? List.Sort}", page > 1 ? $"p={page}" : "" }.Where(x => x.Length > 0));
+        return "/members?" + query;
+    }
+
+    /// <summary>The masked export of the members this filter lists (the API's own permission and scope rules apply).</summary>
+    public string ExportLink => "/api/members/export.csv" + (FilterQuery.Length > 0 ? "?" + FilterQuery : "");
+
+    /// <summary>Sorting by a column: the first click sorts it the natural way, the next reverses it.</summary>
+    public string SortLink(string column)
+    {
+        var (natural, reverse) = column switch
+        {
+            "name" => ("name", "name_desc"),
+            "points" => ("points", "points_asc"),
+            _ => ("enrolled", "enrolled_asc"),
+        };
+        return ListLink(1, List.Sort == natural ? reverse : natural);
+    }
 
     public IReadOnlyList<StoreView> ActableStores { get; private set; } = [];
 
@@ -56,6 +109,11 @@ public sealed class IndexModel(FindMembers find, EnrollMember enrol, StoreDirect
         catch (ProblemException p) when (p.Status == StatusCodes.Status403Forbidden)
         {
             return Forbid();
+        }
+
+        if (!ModelState.IsValid)
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
         }
 
         return Page();
@@ -99,7 +157,16 @@ public sealed class IndexModel(FindMembers find, EnrollMember enrol, StoreDirect
         var all = await stores.ListAsync(caller, ct);
         BrowsableStores = all;
         ActableStores = [.. all.Where(s => caller.CanActAs(s.Id) && s.IsActive)];
-        List = await find.ListAsync(StoreId, PageNumber, 20, caller, ct);
+        Tiers = await directory.TiersAsync(caller, ct);
+        try
+        {
+            List = await directory.ListAsync(new MemberListFilter(StoreId, Tier, Status, From, To, Sort, PageNumber), caller, ct);
+        }
+        catch (ProblemException p) when (p.Status == StatusCodes.Status400BadRequest)
+        {
+            ModelState.AddProblem(p, l, "List.");
+            List = List with { Sort = MemberDirectory.Sorts.Contains(Sort ?? "") ? Sort! : "enrolled" };
+        }
     }
 }
 

@@ -11,15 +11,16 @@ using static Patron.Server.Infrastructure.Export.ExcelCsv;
 
 namespace Patron.Server.Features.Members;
 
-public sealed record MemberExportRequest(long? StoreId = null, DateOnly? From = null, DateOnly? To = null, string? Reason = null);
+public sealed record MemberExportRequest(long? StoreId = null, DateOnly? From = null, DateOnly? To = null, string? Reason = null, string? Tier = null, string? Status = null);
 
 /// <summary>
 /// The members of the caller's stores (or one store, enrolled in a period) as CSV that Excel
 /// opens (UTF-8 with BOM): names, phones, ID numbers and cards masked, birthdays by their year.
 /// Roles allowed to unmask may export them in clear with a reason, which the audit log keeps with
-/// the filter and the row count.
+/// the filter and the row count. The filter is the member list's (store, tier, status, enrolled
+/// period), so the list's export link gives the members the list shows.
 /// </summary>
-public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, AuditLog audit)
+public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, AuditLog audit, MemberDirectory directory)
 {
     public const int MaxRows = 1_000_000;
 
@@ -35,26 +36,7 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
             throw Problem.Invalid("unmask.reason_required", "Give the reason (at most 200 characters); it is kept in the audit log.", "reason");
         }
 
-        var query = db.Members.AsNoTracking().Where(m => caller.AllStores || caller.StoreIds.Contains(m.EnrolStoreId));
-        if (r.StoreId is { } store)
-        {
-            query = query.Where(m => m.EnrolStoreId == store);
-        }
-
-        // Enrolment days are the store's local days (the default zone when no store is named).
-        var storeZone = r.StoreId is { } named ? await db.Stores.Where(x => x.Id == named).Select(x => x.TimeZone).FirstOrDefaultAsync(ct) : null;
-        var zone = Programs.ProgramRules.Zone(storeZone ?? Domain.Organisation.Store.DefaultTimeZone);
-        if (r.From is { } from)
-        {
-            var f = TimeZoneInfo.ConvertTimeToUtc(from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified), zone);
-            query = query.Where(m => m.EnrolledAt >= f);
-        }
-
-        if (r.To is { } to && to < DateOnly.MaxValue)
-        {
-            var t = TimeZoneInfo.ConvertTimeToUtc(to.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified), zone);
-            query = query.Where(m => m.EnrolledAt < t);
-        }
+        var query = await directory.FilteredAsync(new MemberListFilter(r.StoreId, r.Tier, r.Status, r.From, r.To), caller, ct);
 
         var rows = from m in query
                    join st in db.Stores on m.EnrolStoreId equals st.Id
@@ -85,7 +67,7 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
                    };
 
         // Recorded before the first row leaves: an export cut off half-way is on record too.
-        audit.Record(caller, unmasked ? "members.exported_unmasked" : "members.exported", r.StoreId, null, null, null, new { r.StoreId, r.From, r.To, reason = unmasked ? r.Reason : null });
+        audit.Record(caller, unmasked ? "members.exported_unmasked" : "members.exported", r.StoreId, null, null, null, new { r.StoreId, r.From, r.To, r.Tier, r.Status, reason = unmasked ? r.Reason : null });
         await db.SaveChangesAsync(ct);
         await using var writer = new StreamWriter(output, new UTF8Encoding(true), 1 << 16, leaveOpen: true);
         await writer.WriteAsync("id,name,mobile,id_number,gender,birthday,card_number,store,enrolled_at,channel,tier,points,stored_principal,stored_bonus,district,community\r\n");
@@ -111,17 +93,17 @@ public static class MemberExportApi
 {
     public static void MapMemberExportApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/members/export.csv", async (long? storeId, DateOnly? from, DateOnly? to, MemberExport export, HttpContext http, CancellationToken ct) =>
+        app.MapGet("/api/members/export.csv", async (long? storeId, DateOnly? from, DateOnly? to, string? tier, string? status, MemberExport export, HttpContext http, CancellationToken ct) =>
             {
                 var caller = CallerScope.From(http.User);
                 http.Response.ContentType = "text/csv; charset=utf-8";
                 http.Response.Headers.ContentDisposition = "attachment; filename=\"members.csv\"";
-                await export.WriteAsync(http.Response.Body, new MemberExportRequest(storeId, from, to), false, caller, ct);
+                await export.WriteAsync(http.Response.Body, new MemberExportRequest(storeId, from, to, Tier: tier, Status: status), false, caller, ct);
             })
             .WithTags("Members")
             .RequireAuthorization(Permissions.Console)
             .WithName("ExportMembers")
-            .WithSummary("The members of the caller's stores (storeId, enrolled from/to) as CSV for Excel; phones and ID numbers masked. Audited.");
+            .WithSummary("The members of the caller's stores (storeId, tier, status, enrolled from/to: the member list's filter) as CSV for Excel; phones and ID numbers masked. Audited.");
 
         app.MapPost("/api/members/export/unmask", async (MemberExportRequest request, MemberExport export, HttpContext http, CancellationToken ct) =>
             {

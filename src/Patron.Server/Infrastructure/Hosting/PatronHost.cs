@@ -130,6 +130,8 @@ public static class PatronHost
         services.AddScoped<Features.Members.Duplicates>();
         services.AddScoped<Features.Members.MergeMembers>();
         services.AddScoped<Features.Desk.DeskQueries>();
+        services.AddScoped<Features.Members.MemberHistory>();
+        services.AddScoped<Features.Members.MemberDirectory>();
         services.AddHostedService<JobRunner>();
         Features.Import.ImportsApi.AddMemberImports(services);
     }
