@@ -34,6 +34,7 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         var created = await admin.Http.PostRaw($"/api/programs/{app.Org.ProgramA}/versions", """{ "code": "CHAIN-A", "name": "连锁A", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ] }""");
         var version = (await created.ReadJson()).GetProperty("version").GetInt32();
         Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/{version}/publish", new { })).StatusCode);
+        var draft = (await (await admin.Http.PostRaw($"/api/programs/{app.Org.ProgramA}/versions", """{ "code": "CHAIN-A", "name": "连锁A", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ], "pricing": { "discounts": [ { "id": "lunar", "percentOff": 5, "when": { "lunarDaysOfMonth": [8, 18, 28] } } ] } }""")).ReadJson()).GetProperty("version").GetInt32();
 
         using var a1 = app.TerminalClient(app.Org.TerminalA1);
         var name = "走查会员";
@@ -47,11 +48,11 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         await admin.Http.PostJson($"/api/members/{member}/care-tasks", new { kind = "call", dueOn = "2026-01-02", storeId = app.Org.StoreA1 });
 
         string[] memberPages = [$"/members/{member}", $"/members/{member}/profile", $"/members/{member}/health", $"/members/{member}/unmask", $"/members/{member}/data-export", $"/members/{member}/care"];
-        string[] pages = ["/", "/members", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages];
+        string[] pages = ["/", "/members", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", $"/programs/{app.Org.ProgramA}/versions/{version}/edit", $"/programs/{app.Org.ProgramA}/versions/{draft}/edit?month=2026-11", "/stores", "/staff", "/audit", "/denied", .. memberPages];
         var walks = new (string Login, string[] Pages)[]
         {
             ("admin", pages),
-            ("cashier-a1", ["/", "/members", "/care", .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
+            ("cashier-a1", ["/", "/members", "/care", $"/programs/{app.Org.ProgramA}/versions/{draft}/edit", .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
             ("auditor", ["/", "/finance/liability", "/audit", $"/members/{member}"]),
         };
 
