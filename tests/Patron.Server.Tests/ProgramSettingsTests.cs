@@ -165,9 +165,14 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
             Assert.StartsWith("/denied", newDraft.Headers.Location!.PathAndQuery);
         }
 
+        var cashier = await app.SignInAsync("cashier-a1");
+        Assert.Equal(HttpStatusCode.Forbidden, (await cashier.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/from-in-force", new { })).StatusCode);
         Assert.Equal(draftStored, await DefinitionAsync(app.Org.ProgramA, draft));
         Assert.Equal(versions, await app.WithDbAsync(db => db.ProgramVersions.CountAsync(v => v.ProgramId == app.Org.ProgramA)));
         Assert.Equal(ProgramVersionStatus.Draft, await app.WithDbAsync(db => db.ProgramVersions.Where(v => v.ProgramId == app.Org.ProgramA && v.Version == draft).Select(v => v.Status).SingleAsync()));
+        var byApi = await admin.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/from-in-force", new { });
+        Assert.Equal(HttpStatusCode.Created, byApi.StatusCode);
+        Assert.Equal(versions + 1, (await byApi.ReadJson()).GetProperty("version").GetInt32());
 
         // Marketing is head office too.
         var marketing = await app.SignInAsync("marketing");
@@ -203,6 +208,11 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
         // Lunar 10/18 is 26 November 2026 (reference program P2, E1); 9/28 and 10/8 are 6 and 16 November.
         Assert.Equal([new DateOnly(2026, 11, 6), new DateOnly(2026, 11, 16), new DateOnly(2026, 11, 26)], marked);
         Assert.Contains("十月十八", page);
+
+        // The API gives the same calendar.
+        var days = await (await admin.Http.Get($"/api/programs/{app.Org.ProgramA}/versions/{published}/member-days?month=2026-11")).ReadJson();
+        Assert.Equal(marked, days.EnumerateArray().Where(d => d.GetProperty("discounts").GetArrayLength() > 0).Select(d => DateOnly.Parse(d.GetProperty("date").GetString()!, CultureInfo.InvariantCulture)));
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.Http.Get($"/api/programs/{app.Org.ProgramA}/versions/{published}/member-days?month=2026-13")).StatusCode);
         Assert.Contains("data-testid=\"day-2026-11-25\" data-member-day=\"false\"", page);
     }
 
