@@ -165,6 +165,9 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
             Assert.StartsWith("/denied", newDraft.Headers.Location!.PathAndQuery);
         }
 
+        var otherChain = await app.SignInAsync("cashier-b1"); // chain B's staff do not see chain A's program
+        Assert.Equal(HttpStatusCode.NotFound, (await otherChain.GetAsync(draftUrl)).StatusCode);
+
         var cashier = await app.SignInAsync("cashier-a1");
         Assert.Equal(HttpStatusCode.Forbidden, (await cashier.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/from-in-force", new { })).StatusCode);
         Assert.Equal(draftStored, await DefinitionAsync(app.Org.ProgramA, draft));
