@@ -34,6 +34,7 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         var created = await admin.Http.PostRaw($"/api/programs/{app.Org.ProgramA}/versions", """{ "code": "CHAIN-A", "name": "连锁A", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ] }""");
         var version = (await created.ReadJson()).GetProperty("version").GetInt32();
         Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/{version}/publish", new { })).StatusCode);
+        var draft = (await (await admin.Http.PostRaw($"/api/programs/{app.Org.ProgramA}/versions", """{ "code": "CHAIN-A", "name": "连锁A", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ], "pricing": { "discounts": [ { "id": "lunar", "percentOff": 5, "when": { "lunarDaysOfMonth": [8, 18, 28] } } ] } }""")).ReadJson()).GetProperty("version").GetInt32();
 
         using var a1 = app.TerminalClient(app.Org.TerminalA1);
         var name = "走查会员";
@@ -52,11 +53,12 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         string[] memberPages = [$"/members/{member}", .. tabs, $"/members/{member}/profile", $"/members/{member}/health", $"/members/{member}/unmask", $"/members/{member}/data-export", $"/members/{member}/care"];
         var cashierA1 = await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "cashier-a1").Select(s => s.Id).SingleAsync());
         string[] storePages = [$"/stores/{app.Org.StoreA1}", $"/staff/{cashierA1}"];
-        string[] pages = [.. storePages, "/", "/members", "/members?sort=points&status=active&from=2026-01-01", "/members?from=2026-02-01&to=2026-01-01", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages, .. deskPages];
+        string[] programPages = [$"/programs/{app.Org.ProgramA}/versions/{version}/edit", $"/programs/{app.Org.ProgramA}/versions/{draft}/edit?month=2026-11"];
+        string[] pages = [.. storePages, .. programPages, "/", "/members", "/members?sort=points&status=active&from=2026-01-01", "/members?from=2026-02-01&to=2026-01-01", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages, .. deskPages];
         var walks = new (string Login, string[] Pages)[]
         {
             ("admin", pages),
-            ("cashier-a1", ["/", "/members", "/care", .. deskPages, .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
+            ("cashier-a1", ["/", "/members", "/care", $"/programs/{app.Org.ProgramA}/versions/{draft}/edit", .. deskPages, .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
             ("auditor", ["/", "/finance/liability", "/audit", "/members", $"/members/{member}", .. tabs]),
             ("manager-a", ["/", "/stores", "/care", "/catalogue", "/audit", "/finance/liability", .. storePages]),
         };

@@ -13,7 +13,7 @@ namespace Patron.Server.Features.Programs;
 /// Program versions for head office: import a program file as a draft (errors listed by
 /// field), simulate a draft over stored sales, publish, export. Other staff read only.
 /// </summary>
-public sealed class IndexModel(StoreDirectory stores, ProgramRules rules, SimulateProgram simulate, IStringLocalizer<SharedResource> l) : PageModel
+public sealed class IndexModel(StoreDirectory stores, ProgramRules rules, ProgramSettings settings, SimulateProgram simulate, IStringLocalizer<SharedResource> l) : PageModel
 {
     public IReadOnlyList<ProgramView> Programs { get; private set; } = [];
 
@@ -61,6 +61,28 @@ public sealed class IndexModel(StoreDirectory stores, ProgramRules rules, Simula
         catch (DomainException d)
         {
             ShowFileErrors(programId, d.Code, d.Message, d.Errors);
+        }
+
+        await LoadAsync(ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostNewDraftAsync(long programId, CancellationToken ct)
+    {
+        if (!CanManage)
+        {
+            return Forbid();
+        }
+
+        try
+        {
+            var created = await settings.NewDraftFromInForceAsync(programId, CallerScope.From(User), ct);
+            TempData["flash"] = string.Format(l["Draft version {0} created from the version in force."].Value, created.Version);
+            return RedirectToPage("/Programs/Edit", new { programId, version = created.Version });
+        }
+        catch (ProblemException p)
+        {
+            ModelState.AddProblem(p, l);
         }
 
         await LoadAsync(ct);

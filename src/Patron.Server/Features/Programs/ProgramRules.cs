@@ -138,7 +138,7 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         return definition;
     }
 
-    private async Task<LoyaltyProgram> ProgramAsync(long programId, CallerScope caller, CancellationToken ct)
+    internal async Task<LoyaltyProgram> ProgramAsync(long programId, CallerScope caller, CancellationToken ct)
     {
         var program = await db.Programs.AsNoTracking().FirstOrDefaultAsync(p => p.Id == programId, ct);
         return program is not null && caller.CanSeeProgram(programId)
@@ -146,11 +146,11 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
             : throw Problem.NotFound("program.not_found", "The program does not exist.");
     }
 
-    private async Task<ProgramVersion> VersionAsync(long programId, int version, CancellationToken ct) =>
+    internal async Task<ProgramVersion> VersionAsync(long programId, int version, CancellationToken ct) =>
         await db.ProgramVersions.FirstOrDefaultAsync(v => v.ProgramId == programId && v.Version == version, ct)
             ?? throw Problem.NotFound("program.version_not_found", "No such version of this program.");
 
-    private async Task SaveUniqueAsync(CancellationToken ct)
+    internal async Task SaveUniqueAsync(CancellationToken ct)
     {
         try
         {

@@ -1,6 +1,10 @@
 using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Features.Programs;
+
+/// <summary>One day of the member-day calendar: its lunar date (农历) and the ids of the member-day discounts on it.</summary>
+public sealed record MemberDayView(DateOnly Date, string? Lunar, int? LunarDay, IReadOnlyList<string> Discounts);
 
 public static class ProgramsApi
 {
@@ -47,6 +51,33 @@ public static class ProgramsApi
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
 
         MapSimulation(g);
+        MapSettings(g);
+    }
+
+    private static void MapSettings(RouteGroupBuilder g)
+    {
+        g.MapPost("/from-in-force", async (long programId, ProgramSettings settings, HttpContext http, CancellationToken ct) =>
+            {
+                var view = await settings.NewDraftFromInForceAsync(programId, CallerScope.From(http.User), ct);
+                return TypedResults.Created($"/api/programs/{programId}/versions/{view.Version}", view);
+            })
+            .RequireAuthorization(Permissions.ProgramsManage)
+            .WithName("NewDraftFromInForce")
+            .WithSummary("A new draft whose rules are a copy of the version in force today, effective from today (program.not_in_force when none is).")
+            .ProducesProblem(404).ProducesProblem(409);
+
+        g.MapGet("/{version:int}/member-days", async (long programId, int version, string? month, ProgramSettings settings, HttpContext http, CancellationToken ct) =>
+            {
+                var view = await settings.GetAsync(programId, version, CallerScope.From(http.User), ct);
+                var first = month is null ? new DateOnly(view.Today.Year, view.Today.Month, 1)
+                    : DateOnly.TryParseExact(month + "-01", "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var m) && m.Year is > 1901 and < 2100 ? m
+                    : throw Problem.Invalid("program.month_invalid", "Give the month as yyyy-MM.", "month");
+                return TypedResults.Ok(Domain.Programs.MemberDayCalendar.Month(view.Rules, first.Year, first.Month)
+                    .Select(c => new MemberDayView(c.Date, c.Lunar?.ToString(), c.Lunar?.Day, [.. c.Discounts.Select(d => d.Id)])));
+            })
+            .WithName("ProgramMemberDays")
+            .WithSummary("The days of a month (yyyy-MM, this month by default) with their lunar date and the member-day discounts that apply on them under this version, as the checkout decides.")
+            .ProducesProblem(400).ProducesProblem(404);
     }
 
     private static void MapSimulation(RouteGroupBuilder g) =>

@@ -96,6 +96,7 @@ public static class PatronHost
         services.AddSingleton<ProgramRules.PublishedCache>();
         services.AddScoped<ProgramRules>();
         services.AddScoped<SimulateProgram>();
+        services.AddScoped<ProgramSettings>();
         services.AddScoped<MemberLedger>();
         services.AddScoped<EarningEffects>();
         services.AddScoped<CommitSale>();

@@ -1,0 +1,375 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Patron.Domain.Calendars;
+using Patron.Domain.Programs;
+using Patron.Server.Features.Programs;
+using Patron.Server.Tests.Infrastructure;
+
+namespace Patron.Server.Tests;
+
+/// <summary>
+/// The program settings editor on each database: head office makes a draft from the version in
+/// force, changes fields and saves through the program file's own validation (errors beside the
+/// field, nothing saved), previews lunar member days on a calendar that agrees with the engine,
+/// and publishes with an effective date; published versions and store staff cannot change
+/// anything, and every change is audited.
+/// </summary>
+public abstract partial class ProgramSettingsTests(PatronApp app)
+{
+    /// <summary>Three automatic tiers, a 2% discount every day and 5% on lunar days 8, 18 and 28 (the P2 pattern).</summary>
+    public const string Program = """
+        {
+          "code": "CODE", "name": "连锁", "effectiveFrom": "2026-01-01",
+          "earning": { "amountPerPoint": 100, "excluded": { "flags": ["special_price"] } },
+          "tiers": [
+            { "code": "standard", "name": "普通" },
+            { "code": "silver", "name": "银卡", "qualification": { "kind": "cumulative_points", "threshold": 100000 }, "percentOff": 10 },
+            { "code": "gold", "name": "金卡", "qualification": { "kind": "cumulative_points", "threshold": 200000 }, "percentOff": 15 }
+          ],
+          "pricing": {
+            "noDiscount": { "flags": ["special_price"] },
+            "discounts": [
+              { "id": "everyday", "percentOff": 2 },
+              { "id": "lunar", "name": "农历会员日", "percentOff": 5, "when": { "lunarDaysOfMonth": [8, 18, 28] } }
+            ]
+          },
+          "redemption": { "items": [ { "code": "c5", "name": "¥5 券", "points": 500, "kind": "coupon", "value": 500 } ] }
+        }
+        """;
+
+    private readonly bool _available = app.EnsureAvailable();
+
+    [Fact]
+    public async Task HeadOffice_EditsATierThresholdInADraftFromTheVersionInForce_TheStoredFileHasIt_AndEachStepIsAudited()
+    {
+        await EnsurePublishedAsync(app.Org.ProgramA, "CHAIN-A");
+        var admin = await app.SignInAsync("admin");
+        var version = await NewDraftAsync(admin, app.Org.ProgramA);
+        var url = EditUrl(app.Org.ProgramA, version);
+        var before = await DefinitionAsync(app.Org.ProgramA, version);
+        var fields = FormFields(await admin.GetPageAsync(url));
+        Assert.Equal("100000", fields["tiers[1].qualification.threshold"]);
+        Assert.Equal(Today(), fields["effectiveFrom"]);
+
+        fields["tiers[1].qualification.threshold"] = "120000";
+        fields["tiers[3].code"] = "diamond"; // the empty row adds a tier
+        fields["tiers[3].name"] = "钻石卡";
+        fields["tiers[3].qualification.kind"] = "cumulative_points";
+        fields["tiers[3].qualification.threshold"] = "400000";
+        var saved = await admin.PostFormAsync(url + "?handler=Save", fields);
+        Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+
+        var rules = ProgramFile.Parse(await DefinitionAsync(app.Org.ProgramA, version));
+        Assert.Equal(120_000, rules.Tiers[1].Qualification.Threshold);
+        Assert.Equal(("diamond", 400_000L), (rules.Tiers[3].Code, rules.Tiers[3].Qualification.Threshold));
+        var old = ProgramFile.Parse(before);
+        Assert.Equal(J(old.Pricing), J(rules.Pricing)); // the rest of the file is kept
+        Assert.Equal(J(old.Redemption), J(rules.Redemption));
+        Assert.Equal(J(old.Earning), J(rules.Earning));
+        Assert.Contains("data-testid=\"flash\"", await admin.GetPageAsync(url));
+
+        var adminId = await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "admin").Select(s => s.Id).SingleAsync());
+        var audit = await app.WithDbAsync(db => db.AuditLog.AsNoTracking().Where(a => a.EntityType == "program" && a.EntityId == app.Org.ProgramA && a.ActorId == adminId).ToListAsync());
+        var created = Assert.Single(audit, a => a.Action == "program.draft_created" && a.Detail!.Contains($"\"version\":{version}", StringComparison.Ordinal));
+        var edited = Assert.Single(audit, a => a.Action == "program.draft_saved" && a.Detail!.Contains($"\"version\":{version}", StringComparison.Ordinal));
+        Assert.Contains("tiers", edited.Detail!);
+        Assert.DoesNotContain("redemption", edited.Detail!);
+        Assert.True(edited.At >= created.At);
+        Assert.Contains("program.draft_saved", await admin.GetPageAsync("/audit?action=program."));
+    }
+
+    [Fact]
+    public async Task InvalidFields_AreShownBesideTheField_AndNothingIsSaved()
+    {
+        await EnsurePublishedAsync(app.Org.ProgramA, "CHAIN-A");
+        var admin = await app.SignInAsync("admin");
+        var version = await NewDraftAsync(admin, app.Org.ProgramA);
+        var url = EditUrl(app.Org.ProgramA, version);
+        var stored = await DefinitionAsync(app.Org.ProgramA, version);
+        var fields = FormFields(await admin.GetPageAsync(url));
+
+        (string Field, string Value, string ErrorAt, string Text)[] cases =
+        [
+            ("tiers[1].qualification.threshold", "-5", "tiers[1].qualification.threshold", "不能为负"),
+            ("tiers[1].qualification.threshold", "a lot", "tiers[1].qualification.threshold", "请填写整数"),
+            ("tiers[2].code", "silver", "tiers[2].code", "编码须唯一且不能为空"),
+            ("tiers[2].qualification.threshold", "50000", "tiers[2].qualification.threshold", "门槛须逐级升高"),
+            ("effectiveFrom", "2026-13-01", "effectiveFrom", "yyyy-MM-dd"),
+            ("earning.amountPerPoint", "0", "earning.amountPerPoint", "至少 1 分"),
+            ("pricing.discounts[1].when.lunarDaysOfMonth", "8, 31", "pricing.discounts[1].when.lunarDaysOfMonth", "农历日为 1–30"),
+            ("section.cards", "{ \"fee\": ", "section.cards", "不是有效的 JSON"),
+            ("section.redemption", "{ \"itemz\": [] }", "section.redemption", "itemz"),
+            ("section.coupons", "{ \"maxPerOrder\": 0 }", "section.coupons", "1–20"),
+        ];
+
+        foreach (var (field, value, errorAt, text) in cases)
+        {
+            var response = await admin.PostFormAsync(url + "?handler=Save", new(fields) { [field] = value });
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{field}={value}: {(int)response.StatusCode}");
+            var html = await response.ReadText();
+            var error = Regex.Match(html, $"data-testid=\"error-{Regex.Escape(errorAt)}\">([^<]*)<");
+            Assert.True(error.Success, $"{field}={value}: no error beside {errorAt}");
+            Assert.Contains(text, WebUtility.HtmlDecode(error.Groups[1].Value));
+            Assert.Contains(WebUtility.HtmlEncode(value), html); // what was typed is kept
+            Assert.Equal(stored, await DefinitionAsync(app.Org.ProgramA, version));
+        }
+
+        // A removed tier shifts the rows after it: the error still shows on the row it came from.
+        var shifted = await admin.PostFormAsync(url + "?handler=Save", new(fields) { ["tiers[0].remove"] = "true", ["tiers[2].qualification.threshold"] = "90000" });
+        Assert.Equal(HttpStatusCode.BadRequest, shifted.StatusCode);
+        Assert.Contains("data-testid=\"error-tiers[2].qualification.threshold\"", await shifted.ReadText());
+        Assert.Equal(stored, await DefinitionAsync(app.Org.ProgramA, version));
+        var saves = await app.WithDbAsync(db => db.AuditLog.Where(a => a.Action == "program.draft_saved" && a.EntityId == app.Org.ProgramA).Select(a => a.Detail!).ToListAsync());
+        Assert.DoesNotContain(saves, d => d.StartsWith($"{{\"version\":{version},", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task PublishedVersions_AreReadOnly_AndStoreStaffAreRefused()
+    {
+        var published = await EnsurePublishedAsync(app.Org.ProgramA, "CHAIN-A");
+        var admin = await app.SignInAsync("admin");
+        var publishedUrl = EditUrl(app.Org.ProgramA, published);
+        var page = await admin.GetPageAsync(publishedUrl);
+        Assert.Contains("data-testid=\"read-only\"", page);
+        Assert.Contains("<fieldset disabled", page);
+        Assert.DoesNotContain("data-testid=\"save\"", page);
+        var stored = await DefinitionAsync(app.Org.ProgramA, published);
+        var fields = FormFields(page);
+        var refused = await admin.PostFormAsync(publishedUrl + "?handler=Save", new(fields) { ["tiers[1].qualification.threshold"] = "1" });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("已发布的版本不能修改", await refused.ReadText());
+        Assert.Equal(stored, await DefinitionAsync(app.Org.ProgramA, published));
+
+        var draft = await NewDraftAsync(admin, app.Org.ProgramA);
+        var draftUrl = EditUrl(app.Org.ProgramA, draft);
+        var draftStored = await DefinitionAsync(app.Org.ProgramA, draft);
+        var versions = await app.WithDbAsync(db => db.ProgramVersions.CountAsync(v => v.ProgramId == app.Org.ProgramA));
+        foreach (var login in new[] { "cashier-a1", "manager-a" })
+        {
+            var staff = await app.SignInAsync(login);
+            var readOnly = await staff.GetPageAsync(draftUrl);
+            Assert.Contains("data-testid=\"read-only\"", readOnly);
+            Assert.DoesNotContain("data-testid=\"save\"", readOnly);
+            Assert.DoesNotContain("data-testid=\"publish\"", readOnly);
+            foreach (var handler in new[] { "Save", "Publish", "Simulate" })
+            {
+                var response = await staff.PostFormAsync($"{draftUrl}?handler={handler}", new(fields) { ["tiers[1].qualification.threshold"] = "1" });
+                Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+                Assert.StartsWith("/denied", response.Headers.Location!.PathAndQuery);
+            }
+
+            var newDraft = await staff.PostFormAsync($"/programs?handler=NewDraft&programId={app.Org.ProgramA}", []);
+            Assert.StartsWith("/denied", newDraft.Headers.Location!.PathAndQuery);
+        }
+
+        var otherChain = await app.SignInAsync("cashier-b1"); // chain B's staff do not see chain A's program
+        Assert.Equal(HttpStatusCode.NotFound, (await otherChain.GetAsync(draftUrl)).StatusCode);
+
+        var cashier = await app.SignInAsync("cashier-a1");
+        Assert.Equal(HttpStatusCode.Forbidden, (await cashier.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/from-in-force", new { })).StatusCode);
+        Assert.Equal(draftStored, await DefinitionAsync(app.Org.ProgramA, draft));
+        Assert.Equal(versions, await app.WithDbAsync(db => db.ProgramVersions.CountAsync(v => v.ProgramId == app.Org.ProgramA)));
+        Assert.Equal(ProgramVersionStatus.Draft, await app.WithDbAsync(db => db.ProgramVersions.Where(v => v.ProgramId == app.Org.ProgramA && v.Version == draft).Select(v => v.Status).SingleAsync()));
+        var byApi = await admin.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/from-in-force", new { });
+        Assert.Equal(HttpStatusCode.Created, byApi.StatusCode);
+        Assert.Equal(versions + 1, (await byApi.ReadJson()).GetProperty("version").GetInt32());
+
+        // Marketing is head office too.
+        var marketing = await app.SignInAsync("marketing");
+        var saved = await marketing.PostFormAsync(draftUrl + "?handler=Save", new(FormFields(await marketing.GetPageAsync(draftUrl))) { ["tiers[2].name"] = "金卡会员" });
+        Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+        Assert.Equal("金卡会员", ProgramFile.Parse(await DefinitionAsync(app.Org.ProgramA, draft)).Tiers[2].Name);
+    }
+
+    [Fact]
+    public async Task CalendarPreview_MarksTheSolarDatesOfLunarMemberDays_AsTheCheckoutDoes()
+    {
+        var published = await EnsurePublishedAsync(app.Org.ProgramA, "CHAIN-A");
+        var admin = await app.SignInAsync("admin");
+        var page = await admin.GetPageAsync(EditUrl(app.Org.ProgramA, published) + "?month=2026-11");
+        var rules = ProgramFile.Parse(await DefinitionAsync(app.Org.ProgramA, published));
+        var marked = new List<DateOnly>();
+        for (var day = new DateOnly(2026, 11, 1); day.Month == 11; day = day.AddDays(1))
+        {
+            var cell = Regex.Match(page, $"data-testid=\"day-{day:yyyy-MM-dd}\" data-member-day=\"(true|false)\"");
+            Assert.True(cell.Success, $"no cell for {day:yyyy-MM-dd}");
+            var lunarDay = LunarDate.Of(day)!.Day;
+            Assert.Equal(lunarDay is 8 or 18 or 28, cell.Groups[1].Value == "true");
+            if (cell.Groups[1].Value == "true")
+            {
+                marked.Add(day);
+
+                // The checkout's pricing gives the member-day 5% on the marked days.
+                var quote = Patron.Domain.Pricing.PricingEngine.Quote(rules, [new("X", 1, 10_000, null, null, [], null)], new(null, null), day);
+                Assert.Equal(500, quote.Discount);
+            }
+        }
+
+        // Lunar 10/18 is 26 November 2026 (reference program P2, E1); 9/28 and 10/8 are 6 and 16 November.
+        Assert.Equal([new DateOnly(2026, 11, 6), new DateOnly(2026, 11, 16), new DateOnly(2026, 11, 26)], marked);
+        Assert.Contains("十月十八", page);
+
+        // The API gives the same calendar.
+        var days = await (await admin.Http.Get($"/api/programs/{app.Org.ProgramA}/versions/{published}/member-days?month=2026-11")).ReadJson();
+        Assert.Equal(marked, days.EnumerateArray().Where(d => d.GetProperty("discounts").GetArrayLength() > 0).Select(d => DateOnly.Parse(d.GetProperty("date").GetString()!, CultureInfo.InvariantCulture)));
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.Http.Get($"/api/programs/{app.Org.ProgramA}/versions/{published}/member-days?month=2026-13")).StatusCode);
+        Assert.Contains("data-testid=\"day-2026-11-25\" data-member-day=\"false\"", page);
+    }
+
+    [Fact]
+    public async Task Publishing_WithAFutureEffectiveDate_KeepsTheOldVersionInForceUntilThatDay()
+    {
+        var old = await EnsurePublishedAsync(app.Org.ProgramB, "CHAIN-B");
+        try
+        {
+            app.Clock.Set(new DateTimeOffset(2026, 11, 10, 10, 0, 0, TimeSpan.FromHours(8)));
+            var admin = await app.SignInAsync("admin");
+            var draft = await NewDraftAsync(admin, app.Org.ProgramB);
+            var url = EditUrl(app.Org.ProgramB, draft);
+            var fields = FormFields(await admin.GetPageAsync(url));
+            Assert.Equal("2026-11-10", fields["effectiveFrom"]);
+
+            // A date in the past is refused at publishing, beside the date.
+            var past = await admin.PostFormAsync(url + "?handler=Save", new(fields) { ["effectiveFrom"] = "2026-11-01", ["tiers[1].qualification.threshold"] = "80000" });
+            Assert.Equal(HttpStatusCode.Redirect, past.StatusCode);
+            var refused = await admin.PostFormAsync(url + "?handler=Publish", []);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("data-testid=\"error-effectiveFrom\"", await refused.ReadText());
+            Assert.Equal(ProgramVersionStatus.Draft, await StatusAsync(app.Org.ProgramB, draft));
+
+            var future = await admin.PostFormAsync(url + "?handler=Save", new(fields) { ["effectiveFrom"] = "2026-11-20", ["tiers[1].qualification.threshold"] = "80000" });
+            Assert.Equal(HttpStatusCode.Redirect, future.StatusCode);
+            var simulated = await admin.PostFormAsync(url + "?handler=Simulate", new() { ["From"] = "2026-10-01", ["To"] = "2026-11-09" });
+            Assert.Contains("data-testid=\"simulation\"", await simulated.ReadText());
+            Assert.Equal(HttpStatusCode.Redirect, (await admin.PostFormAsync(url + "?handler=Publish", [])).StatusCode);
+            Assert.Equal(ProgramVersionStatus.Published, await StatusAsync(app.Org.ProgramB, draft));
+
+            Assert.Equal(old, await InForceAsync(app.Org.ProgramB, new DateOnly(2026, 11, 19)));
+            Assert.Equal(draft, await InForceAsync(app.Org.ProgramB, new DateOnly(2026, 11, 20)));
+            Assert.Contains($"v{old}", Regex.Match(await admin.GetPageAsync(url), "data-testid=\"in-force-version\">([^<]*)<").Groups[1].Value);
+
+            app.Clock.Set(new DateTimeOffset(2026, 11, 19, 23, 59, 0, TimeSpan.FromHours(8)));
+            admin = await app.SignInAsync("admin"); // the sign-in of nine days ago has expired
+            Assert.Contains($"v{old}", Regex.Match(await admin.GetPageAsync(url), "data-testid=\"in-force-version\">([^<]*)<").Groups[1].Value);
+            app.Clock.Set(new DateTimeOffset(2026, 11, 20, 0, 1, 0, TimeSpan.FromHours(8)));
+            var inForce = await admin.GetPageAsync(url);
+            Assert.Contains($"v{draft}", Regex.Match(inForce, "data-testid=\"in-force-version\">([^<]*)<").Groups[1].Value);
+            Assert.Contains("data-testid=\"in-force\"", inForce);
+
+            var adminId = await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "admin").Select(s => s.Id).SingleAsync());
+            Assert.True(await app.WithDbAsync(db => db.AuditLog.AnyAsync(a => a.Action == "program.published" && a.EntityId == app.Org.ProgramB && a.ActorId == adminId && a.Detail!.Contains("2026-11-20"))));
+        }
+        finally
+        {
+            app.Clock.Set(DateTimeOffset.UtcNow);
+        }
+    }
+
+    private static string J<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, ProgramFile.Json);
+
+    private static string EditUrl(long program, int version) => $"/programs/{program}/versions/{version}/edit";
+
+    private string Today() =>
+        DateOnly.FromDateTime(app.Clock.GetUtcNow().ToOffset(TimeSpan.FromHours(8)).DateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private async Task<int> NewDraftAsync(ConsoleClient admin, long program)
+    {
+        var response = await admin.PostFormAsync($"/programs?handler=NewDraft&programId={program}", []);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var m = Regex.Match(response.Headers.Location!.OriginalString, @"/programs/\d+/versions/(\d+)/edit");
+        Assert.True(m.Success, response.Headers.Location.OriginalString);
+        return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    private async Task<int> EnsurePublishedAsync(long program, string code)
+    {
+        var first = await app.WithDbAsync(db => db.ProgramVersions.Where(v => v.ProgramId == program && v.Version == 1).Select(v => (int?)v.Version).FirstOrDefaultAsync());
+        if (first is not null)
+        {
+            return 1;
+        }
+
+        var admin = await app.SignInAsync("admin");
+        var created = await admin.Http.PostRaw($"/api/programs/{program}/versions", Program.Replace("CODE", code, StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/programs/{program}/versions/1/publish", new { })).StatusCode);
+        return 1;
+    }
+
+    private Task<string> DefinitionAsync(long program, int version) =>
+        app.WithDbAsync(db => db.ProgramVersions.AsNoTracking().Where(v => v.ProgramId == program && v.Version == version).Select(v => v.Definition).SingleAsync());
+
+    private Task<ProgramVersionStatus> StatusAsync(long program, int version) =>
+        app.WithDbAsync(db => db.ProgramVersions.AsNoTracking().Where(v => v.ProgramId == program && v.Version == version).Select(v => v.Status).SingleAsync());
+
+    private async Task<int?> InForceAsync(long program, DateOnly date)
+    {
+        using var scope = app.Services.CreateScope();
+        return (await scope.ServiceProvider.GetRequiredService<ProgramRules>().TryInForceAsync(program, date, TestContext.Current.CancellationToken))?.Version;
+    }
+
+    /// <summary>The settings form's fields as a browser would post them: inputs, checked boxes, textareas and selected options.</summary>
+    public static Dictionary<string, string> FormFields(string html)
+    {
+        var start = html.IndexOf("data-testid=\"settings-form\"", StringComparison.Ordinal);
+        var form = html[start..html.IndexOf("</form>", start, StringComparison.Ordinal)];
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Match tag in InputTag().Matches(form))
+        {
+            var a = Attributes(tag.Value);
+            if (!a.TryGetValue("name", out var name) || name.StartsWith("__", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (a.GetValueOrDefault("type") == "checkbox")
+            {
+                if (a.ContainsKey("checked"))
+                {
+                    fields[name] = fields.TryGetValue(name, out var prior) ? prior : a.GetValueOrDefault("value") ?? "on";
+                }
+
+                continue;
+            }
+
+            fields[name] = a.GetValueOrDefault("value") ?? "";
+        }
+
+        foreach (Match t in TextareaTag().Matches(form))
+        {
+            fields[WebUtility.HtmlDecode(Attributes(t.Groups[1].Value)["name"])] = WebUtility.HtmlDecode(t.Groups[2].Value).TrimStart('\n').Replace("\r\n", "\n", StringComparison.Ordinal);
+        }
+
+        foreach (Match s in SelectTag().Matches(form))
+        {
+            var name = Attributes(s.Groups[1].Value)["name"];
+            var selected = Regex.Match(s.Groups[2].Value, "<option value=\"([^\"]*)\" selected");
+            var firstOption = Regex.Match(s.Groups[2].Value, "<option value=\"([^\"]*)\"");
+            fields[name] = WebUtility.HtmlDecode(selected.Success ? selected.Groups[1].Value : firstOption.Groups[1].Value);
+        }
+
+        return fields;
+    }
+
+    private static Dictionary<string, string> Attributes(string tag) =>
+        AttributePattern().Matches(tag).GroupBy(m => m.Groups[1].Value).ToDictionary(g => g.Key, g => WebUtility.HtmlDecode(g.First().Groups[2].Success ? g.First().Groups[2].Value : ""), StringComparer.Ordinal);
+
+    [GeneratedRegex("<input\\b[^>]*>")]
+    private static partial Regex InputTag();
+
+    [GeneratedRegex("<textarea\\b([^>]*)>(.*?)</textarea>", RegexOptions.Singleline)]
+    private static partial Regex TextareaTag();
+
+    [GeneratedRegex("<select\\b([^>]*)>(.*?)</select>", RegexOptions.Singleline)]
+    private static partial Regex SelectTag();
+
+    [GeneratedRegex("([a-zA-Z][\\w-]*)(?:=\"([^\"]*)\")?")]
+    private static partial Regex AttributePattern();
+}
+
+public sealed class ProgramSettingsSqliteTests(SqliteApp app) : ProgramSettingsTests(app), IClassFixture<SqliteApp>;
+
+public sealed class ProgramSettingsPostgresTests(PostgresApp app) : ProgramSettingsTests(app), IClassFixture<PostgresApp>;
