@@ -29,6 +29,15 @@ public static class BenchCommand
                       [--stored-value-percent 0] [--seed 1]
               Writes a member file for `patron import` (UTF-8 with BOM), as another system exports it.
 
+          pages --url URL --db CONN [--users admin,manager,cashier1] [--password patron-demo]
+                [--iterations 20] [--warmup 3] [--audit-rows 200000] [--only TEXT] [--limit-ms 200] [--json FILE]
+              Signs in to the console as each user and requests every page of PageList one at a
+              time (warm-up rounds first), reading the server's time from its Server-Timing header;
+              prints count, p50, p95 and max server ms per page and user, the ratio to GET /login
+              measured in the same rounds, client times and the load average. The database is read
+              to pick the busiest member of the first store-bound user's store; the audit log is
+              topped up to --audit-rows synthetic entries (generated history writes none).
+
         CONN is an Npgsql connection string ("Host=127.0.0.1;Port=5432;Username=postgres;Database=patron_bench"),
         or PATRON_BENCH_DB. The server's PID is found from the port it listens on when --server-pid is not given.
         """;
@@ -72,6 +81,30 @@ public static class BenchCommand
                         var report = await new ChainGenerator(g, output).RunAsync(cts.Token);
                         Report.PrintGeneration(output, report);
                         return await RunLoadAsync(r, baseline, json, output, cts.Token);
+                    }
+
+                case "pages":
+                    {
+                        var settings = new PageSettings(
+                            Url(o),
+                            Db(o),
+                            o.String("users", "admin,manager,cashier1")!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                            o.String("password", "patron-demo")!,
+                            Iterations: o.Int("iterations", 20, 1, 100_000),
+                            Warmup: o.Int("warmup", 3, 0, 1000),
+                            AuditRows: o.Int("audit-rows", 200_000, 0, 100_000_000),
+                            Only: o.String("only"),
+                            LimitMs: o.Int("limit-ms", 200, 1, 100_000));
+                        var json = o.String("json");
+                        o.EnsureAllUsed();
+                        var report = await new PageTimer(settings, output).RunAsync(cts.Token);
+                        PageReportPrinter.Print(output, report);
+                        if (json is not null)
+                        {
+                            await File.WriteAllTextAsync(json, JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }), cts.Token);
+                        }
+
+                        return 0;
                     }
 
                 case "members-csv":
@@ -137,6 +170,14 @@ public static class BenchCommand
         return report.LedgerMismatches is null or 0 ? 0 : 1;
     }
 
+    private static Uri Url(Options o)
+    {
+        var url = o.Required("url");
+        return Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new UsageException("--url must be an absolute http(s) URL.");
+    }
+
     private static string Db(Options o) => o.Required("db", "PATRON_BENCH_DB");
 
     private static GenerateSettings GenerateSettingsFrom(Options o) => new(
@@ -150,12 +191,7 @@ public static class BenchCommand
 
     private static (RunSettings Settings, string? Baseline, string? Json) RunSettingsFrom(Options o)
     {
-        var url = o.Required("url");
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-        {
-            throw new UsageException("--url must be an absolute http(s) URL.");
-        }
-
+        var uri = Url(o);
         var keys = o.Required("key", "PATRON_BENCH_KEY").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var pid = o.Int("server-pid", 0, 0);
         var settings = new RunSettings(

@@ -24,6 +24,8 @@ internal sealed class MemberConfiguration : IEntityTypeConfiguration<Member>
         b.HasIndex(x => new { x.ProgramId, x.Mobile }).IsUnique();
         b.HasIndex(x => new { x.ProgramId, x.IdNumberHash }).IsUnique();
         b.HasIndex(x => new { x.ProgramId, x.Name });
+        // The duplicate list groups a program's live members by name and birthday: read from this index alone (the store for staff limited to some stores).
+        b.HasIndex(x => new { x.ProgramId, x.Name, x.Birthday, x.EnrolStoreId }, "IX_members_duplicates").HasFilter("anonymised_at IS NULL AND merged_into_id IS NULL");
         b.HasIndex(x => new { x.EnrolStoreId, x.Id });
         b.HasIndex(x => x.MergedIntoId);
         b.HasOne<LoyaltyProgram>().WithMany().HasForeignKey(x => x.ProgramId).OnDelete(DeleteBehavior.Restrict);

@@ -31,12 +31,17 @@ public sealed class Duplicates(PatronDb db)
 
         var members = db.Members.AsNoTracking().Where(m => m.ProgramId == programId && m.Birthday != null && m.AnonymisedAt == null && m.MergedIntoId == null
             && (caller.AllStores || caller.StoreIds.Contains(m.EnrolStoreId)));
+        // The first MaxGroups (name, birthday) pairs shared by more than one member (read from
+        // IX_members_duplicates alone), then their members by name and birthday (index lookups).
         var keys = await members.GroupBy(m => new { m.Name, m.Birthday }).Where(g => g.Count() > 1)
-            .OrderBy(g => g.Key.Name).Select(g => g.Key).Take(MaxGroups).ToListAsync(ct);
+            .OrderBy(g => g.Key.Name).ThenBy(g => g.Key.Birthday).Select(g => g.Key).Take(MaxGroups).ToListAsync(ct);
         var names = keys.Select(k => k.Name).Distinct().ToList();
-        var rows = await members.Where(m => names.Contains(m.Name)).Select(m => new { m.Id, m.Name, m.Birthday, m.Mobile, m.EnrolStoreId, m.EnrolledAt }).ToListAsync(ct);
+        var birthdays = keys.Select(k => k.Birthday).Distinct().ToList();
+        var rows = await members.Where(m => names.Contains(m.Name) && birthdays.Contains(m.Birthday))
+            .Select(m => new { m.Id, m.Name, m.Birthday, m.Mobile, m.EnrolStoreId, m.EnrolledAt }).ToListAsync(ct);
+        var byKey = rows.ToLookup(r => (r.Name, r.Birthday));
         var groups = keys.Select(k => new DuplicateGroup("name_birthday",
-            [.. rows.Where(r => r.Name == k.Name && r.Birthday == k.Birthday).OrderBy(r => r.Id).Select(r => new DuplicateMember(r.Id, r.Name, Masking.Phone(r.Mobile), r.EnrolStoreId, r.EnrolledAt))])).ToList();
+            [.. byKey[(k.Name, k.Birthday)].OrderBy(r => r.Id).Select(r => new DuplicateMember(r.Id, r.Name, Masking.Phone(r.Mobile), r.EnrolStoreId, r.EnrolledAt))])).ToList();
         groups.AddRange(await ByPhoneAsync(programId, caller, MaxGroups - groups.Count, ct));
         return groups;
     }

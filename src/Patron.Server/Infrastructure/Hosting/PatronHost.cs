@@ -139,6 +139,8 @@ public static class PatronHost
 
     public static void UsePatron(this WebApplication app)
     {
+        // First: its duration covers everything below, the page's queries and rendering included.
+        app.UseServerTiming();
         // Localization first: the exception handler runs outside the inner middleware's
         // culture scope, and problem titles must be in the caller's language.
         app.UseRequestLocalization();
