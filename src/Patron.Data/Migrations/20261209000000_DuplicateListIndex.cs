@@ -10,7 +10,7 @@ namespace Patron.Data.Migrations;
 /// reads it alone, for staff of all stores and of some.
 /// </summary>
 [DbContext(typeof(PatronDb))]
-[Migration("20261208120000_DuplicateListIndex")]
+[Migration("20261209000000_DuplicateListIndex")]
 public sealed class DuplicateListIndex : Migration
 {
     protected override void Up(MigrationBuilder m) =>
