@@ -48,6 +48,25 @@ public abstract class AuditTrailTests(PatronApp app)
         var denied = await cashier.GetAsync("/audit");
         Assert.StartsWith("/denied", denied.Headers.Location!.PathAndQuery);
     }
+
+    [Fact]
+    public async Task AHugeMatch_IsCountedUpToTheCap_AndSaysThereIsMore()
+    {
+        var at = app.Clock.GetUtcNow().UtcDateTime;
+        await app.WithDbAsync(async db =>
+        {
+            db.AuditLog.AddRange(Enumerable.Range(0, Features.Audit.AuditTrail.CountCap + 5).Select(i => new Domain.Audit.AuditEntry(at, Domain.Audit.ActorKind.System, null, "test.cap", app.Org.StoreA2, null, null, null, null)));
+            return await db.SaveChangesAsync();
+        });
+
+        var auditor = await app.SignInAsync("auditor");
+        var capped = await (await auditor.Http.Get("/api/audit?action=test.cap&page=9999")).ReadJson();
+        Assert.Equal((Features.Audit.AuditTrail.CountCap, true, 200), (capped.GetProperty("total").GetInt32(), capped.GetProperty("more").GetBoolean(), capped.GetProperty("page").GetInt32()));
+        Assert.Equal(50, capped.GetProperty("items").GetArrayLength());
+        Assert.Contains("超过 10000 条记录", await auditor.GetPageAsync("/audit?action=test.cap"), StringComparison.Ordinal);
+        var exact = await (await auditor.Http.Get("/api/audit?action=test.cap&storeId=" + app.Org.StoreB1)).ReadJson();
+        Assert.Equal((0, false), (exact.GetProperty("total").GetInt32(), exact.GetProperty("more").GetBoolean()));
+    }
 }
 
 public sealed class AuditTrailSqliteTests(SqliteApp app) : AuditTrailTests(app), IClassFixture<SqliteApp>;
