@@ -15,12 +15,7 @@ public abstract class ProgramCostsTests(PatronApp app)
     public async Task CardFees_AreReportedByStoreAndMonth_ForTheCallersStores_OnTheFinancePageToo()
     {
         var admin = await app.SignInAsync("admin");
-        foreach (var (program, code) in new[] { (app.Org.ProgramA, "CHAIN-A"), (app.Org.ProgramB, "CHAIN-B") })
-        {
-            var created = await admin.Http.PostRaw($"/api/programs/{program}/versions", $$"""{ "code": "{{code}}", "name": "{{code}}", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ], "cards": { "fee": 1500 } }""");
-            var version = (await created.ReadJson()).GetProperty("version").GetInt32();
-            Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/programs/{program}/versions/{version}/publish", new { })).StatusCode);
-        }
+        await EnsureProgramsAsync(admin);
 
         using var a1 = app.TerminalClient(app.Org.TerminalA1);
         using var b1 = app.TerminalClient(app.Org.TerminalB1);
@@ -44,6 +39,61 @@ public abstract class ProgramCostsTests(PatronApp app)
         var page = await (await app.SignInAsync("auditor")).GetPageAsync("/finance/liability");
         Assert.Contains("成本与费用", page, StringComparison.Ordinal);
         Assert.Contains("data-testid=\"total-card-fees\">45.00<", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LiabilityPage_ShowsASnapshotAtMostFiveMinutesOld_TakenAgainOnDemand_WhileTheApiIsExact()
+    {
+        var admin = await app.SignInAsync("admin");
+        await EnsureProgramsAsync(admin);
+        var today = app.Clock.GetUtcNow();
+        app.Clock.Set(today.AddDays(3)); // its card fee on another day than the card-fee test's
+        admin = await app.SignInAsync("admin"); // sessions end after a day
+        using var a1 = app.TerminalClient(app.Org.TerminalA1);
+        var member = (await (await a1.PostJson("/api/members", new { name = "负债快照", mobile = PatronApp.NewPhone() })).ReadJson()).GetProperty("id").GetInt64();
+        var auditor = await app.SignInAsync("auditor");
+        async Task<long> PageAsync() => long.Parse(System.Text.RegularExpressions.Regex.Match(await auditor.GetPageAsync("/finance/liability"), "data-testid=\"total-points\">([0-9,]+)<").Groups[1].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+        async Task<long> ApiAsync() => (await (await auditor.Http.Get("/api/finance/liability")).ReadJson()).GetProperty("totals").GetProperty("points").GetInt64();
+        async Task AdjustAsync(int points) => Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/members/{member}/points/adjustments", new { points, reason = "快照测试", storeId = app.Org.StoreA1 })).StatusCode);
+
+        var shown = await PageAsync();
+        await AdjustAsync(77);
+        Assert.Equal(shown + 77, await ApiAsync()); // the API sums the lots now
+        Assert.Equal(shown, await PageAsync()); // the page keeps its snapshot
+
+        Assert.Equal(HttpStatusCode.Redirect, (await auditor.PostFormAsync("/finance/liability?handler=Recompute", [])).StatusCode);
+        Assert.Equal(shown + 77, await PageAsync());
+
+        // Older than five minutes: the page shows what it has and takes the figures again behind it.
+        await AdjustAsync(5);
+        app.Clock.Advance(LiabilitySnapshotAge + TimeSpan.FromSeconds(1));
+        var seen = new List<long>();
+        for (var i = 0; i < 100 && (seen.Count == 0 || seen[^1] != shown + 82); i++)
+        {
+            seen.Add(await PageAsync());
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(shown + 77, seen[0]);
+        Assert.Equal(shown + 82, seen[^1]);
+        app.Clock.Set(today);
+    }
+
+    private static readonly TimeSpan LiabilitySnapshotAge = Patron.Server.Features.StoredValue.LiabilitySnapshot.MaxAge;
+
+    private async Task EnsureProgramsAsync(ConsoleClient admin)
+    {
+        if (await app.WithDbAsync(db => db.ProgramVersions.AnyAsync(v => v.ProgramId == app.Org.ProgramA)))
+        {
+            return;
+        }
+
+        foreach (var (program, code) in new[] { (app.Org.ProgramA, "CHAIN-A"), (app.Org.ProgramB, "CHAIN-B") })
+        {
+            var created = await admin.Http.PostRaw($"/api/programs/{program}/versions", $$"""{ "code": "{{code}}", "name": "{{code}}", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ], "cards": { "fee": 1500 } }""");
+            var version = (await created.ReadJson()).GetProperty("version").GetInt32();
+            Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/programs/{program}/versions/{version}/publish", new { })).StatusCode);
+        }
     }
 }
 

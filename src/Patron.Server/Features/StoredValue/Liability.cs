@@ -26,13 +26,25 @@ public sealed record LiabilityReport(DateTime At, IReadOnlyList<LiabilityRow> Ro
 /// </summary>
 public sealed class Liability(PatronDb db, ProgramRules programs, TimeProvider clock)
 {
-    public async Task<LiabilityReport> GetAsync(CallerScope caller, long? programId, CancellationToken ct)
+    /// <summary>The report now, for the caller's programs and stores, summed from the lots (exact).</summary>
+    public async Task<LiabilityReport> GetAsync(CallerScope caller, long? programId, CancellationToken ct) =>
+        For(await ComputeAsync(programId, caller.CanSeeProgram, ct), caller);
+
+    /// <summary>The rows of a report the caller may see, with their totals.</summary>
+    public static LiabilityReport For(LiabilityReport report, CallerScope caller)
+    {
+        var rows = report.Rows.Where(r => caller.CanSeeProgram(r.ProgramId) && caller.CanBrowseStore(r.StoreId)).ToList();
+        return new LiabilityReport(report.At, rows, Totals(rows));
+    }
+
+    /// <summary>Every store's rows of the programs chosen, for everyone (filter with <see cref="For"/>).</summary>
+    public async Task<LiabilityReport> ComputeAsync(long? programId, Func<long, bool> includeProgram, CancellationToken ct)
     {
         var at = clock.GetUtcNow().UtcDateTime;
         var visible = await db.Programs.AsNoTracking().Where(p => programId == null || p.Id == programId).Select(p => new { p.Id, p.Code }).ToListAsync(ct);
         var stores = await db.Stores.AsNoTracking().Select(s => new { s.Id, s.Code, s.Name }).ToDictionaryAsync(s => s.Id, ct);
         var rows = new List<LiabilityRow>();
-        foreach (var program in visible.Where(p => caller.CanSeeProgram(p.Id)))
+        foreach (var program in visible.Where(p => includeProgram(p.Id)))
         {
             var zone = await programs.ZoneAsync(program.Id, ct);
             var minutes = zone.GetUtcOffset(at).TotalMinutes;
@@ -52,7 +64,7 @@ public sealed class Liability(PatronDb db, ProgramRules programs, TimeProvider c
                 .ToListAsync(ct);
 
             var keys = stored.Select(s => (s.StoreId, s.Year, s.Month)).Union(points.Select(p => (p.StoreId, p.Year, p.Month)));
-            foreach (var (storeId, year, month) in keys.Where(k => caller.CanBrowseStore(k.StoreId)).Order())
+            foreach (var (storeId, year, month) in keys.Order())
             {
                 var sv = stored.FirstOrDefault(s => s.StoreId == storeId && s.Year == year && s.Month == month);
                 var pts = points.FirstOrDefault(p => p.StoreId == storeId && p.Year == year && p.Month == month)?.Points ?? 0;
@@ -62,9 +74,11 @@ public sealed class Liability(PatronDb db, ProgramRules programs, TimeProvider c
             }
         }
 
-        var totals = new LiabilityTotals(rows.Sum(r => r.Principal), rows.Sum(r => r.Bonus), rows.Sum(r => r.Points), rows.Sum(r => r.PointsValue));
-        return new LiabilityReport(at, rows, totals);
+        return new LiabilityReport(at, rows, Totals(rows));
     }
+
+    private static LiabilityTotals Totals(IReadOnlyList<LiabilityRow> rows) =>
+        new(rows.Sum(r => r.Principal), rows.Sum(r => r.Bonus), rows.Sum(r => r.Points), rows.Sum(r => r.PointsValue));
 
     /// <summary>The report as CSV for Excel: UTF-8 with a byte-order mark, amounts in yuan with two decimals.</summary>
     public static byte[] Csv(LiabilityReport report)

@@ -116,6 +116,7 @@ public static class PatronHost
         services.AddScoped<Features.StoredValue.RefundStoredValue>();
         services.AddScoped<Features.StoredValue.StoredValueQueries>();
         services.AddScoped<Features.StoredValue.Liability>();
+        services.AddSingleton<Features.StoredValue.LiabilitySnapshot>();
         services.AddScoped<Features.Coupons.CouponIssuer>();
         services.AddScoped<Features.Coupons.CheckoutCoupons>();
         services.AddScoped<Features.Coupons.ManageCoupons>();
