@@ -22,7 +22,7 @@ public static class PageList
     [
         new("home", "/"),
         new("members", "/members"),
-        new("members, page 200", "/members?page=200"),
+        new("members, page 200", "/members?p=200"),
         new("members search (phone)", "/members?handler=Search", [new("q", "{phone}")]),
         new("member 360", "/members/{member}"),
         new("member profile", "/members/{member}/profile"),
@@ -44,6 +44,17 @@ public static class PageList
         new("stores", "/stores"),
         new("staff", "/staff"),
         new("import", "/import"),
-        new("desk", "/desk", Optional: true),
+        new("members by points, filtered", "/members?sort=points&status=active&from={from}"),
+        new("member 360, points tab", "/members/{member}?tab=points"),
+        new("member 360, sales tab", "/members/{member}?tab=sales"),
+        new("member 360, coupons tab", "/members/{member}?tab=coupons"),
+        new("member 360, audit tab", "/members/{member}?tab=audit"),
+        new("desk", "/desk"),
+        new("desk search (phone)", "/desk?handler=Search", [new("q", "{phone}")], Optional: true),
+        new("desk member panel", "/desk/{member}"),
+        new("desk receipt", "/desk/sales/{sale}"),
+        new("program editor", "/programs/{program}/versions/{version}/edit"),
+        new("store page", "/stores/{store}"),
+        new("staff member", "/staff/{staff}"),
     ];
 }

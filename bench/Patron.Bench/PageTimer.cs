@@ -111,9 +111,31 @@ public sealed partial class PageTimer(PageSettings settings, TextWriter log)
                 : throw new InvalidOperationException("No member with purchases: run generate first.");
         }
 
+        // The ids the later pages name: the busy member's latest sale, the newest program version, a cashier of the store.
+        await using var ids = new NpgsqlCommand("""
+            SELECT (SELECT id FROM sales WHERE member_id = @m ORDER BY at DESC, id DESC LIMIT 1),
+                   (SELECT program_id FROM program_versions ORDER BY version DESC LIMIT 1),
+                   (SELECT version FROM program_versions ORDER BY version DESC LIMIT 1),
+                   (SELECT st.id FROM staff st JOIN staff_stores ss ON ss.staff_id = st.id WHERE ss.store_id = @s AND st.role = 3 ORDER BY st.id LIMIT 1)
+            """, conn);
+        ids.Parameters.AddWithValue("m", memberId);
+        ids.Parameters.AddWithValue("s", storeId);
+        await using var row = await ids.ExecuteReaderAsync(ct);
+        await row.ReadAsync(ct);
+        long? Id(int i) => row.IsDBNull(i) ? null : Convert.ToInt64(row.GetValue(i), CultureInfo.InvariantCulture);
+        var (saleId, programId, version, staffId) = (Id(0), Id(1), Id(2), Id(3));
+        await row.DisposeAsync();
+
         var auditRows = await FillAuditAsync(conn, memberId, ct);
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8));
-        return new Target(memberId, mobile, sales, storeCode, auditRows, today.AddDays(-30), today);
+        return new Target(memberId, mobile, sales, storeCode, auditRows, today.AddDays(-30), today)
+        {
+            StoreId = storeId,
+            SaleId = saleId ?? 0,
+            ProgramId = programId ?? 0,
+            Version = version ?? 0,
+            StaffId = staffId ?? 0,
+        };
     }
 
     /// <summary>
@@ -247,7 +269,22 @@ public sealed partial class PageTimer(PageSettings settings, TextWriter log)
 
 public sealed record Target(long MemberId, string Mobile, long Sales, string StoreCode, long AuditRows, DateOnly From, DateOnly To)
 {
+    public long StoreId { get; init; }
+
+    public long SaleId { get; init; }
+
+    public long ProgramId { get; init; }
+
+    public long Version { get; init; }
+
+    public long StaffId { get; init; }
+
     public string Fill(string template) => template
+        .Replace("{store}", StoreId.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("{sale}", SaleId.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("{program}", ProgramId.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("{version}", Version.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("{staff}", StaffId.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
         .Replace("{member}", MemberId.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
         .Replace("{phone}", Mobile, StringComparison.Ordinal)
         .Replace("{from}", From.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), StringComparison.Ordinal)
