@@ -25,7 +25,8 @@ public abstract class DeskTests(PatronApp app)
           "pointsPayment": { "allowed": true, "pointsPerYuan": 100, "maxPercentOfPayable": 50 },
           "pointsDebt": { "allowed": true },
           "storedValue": { "enabled": true, "minimumTopUp": 100 },
-          "coupons": { "maxPerOrder": 2, "templates": [ { "code": "c5", "name": "¥5 代金券", "kind": "cash", "value": 500, "validDays": 30 } ] }
+          "coupons": { "maxPerOrder": 2, "templates": [ { "code": "c5", "name": "¥5 代金券", "kind": "cash", "value": 500, "validDays": 30 } ] },
+          "redemption": { "items": [ { "code": "towel", "name": "毛巾", "points": 60, "kind": "gift", "value": 800 } ] }
         }
         """;
 
@@ -283,6 +284,42 @@ public abstract class DeskTests(PatronApp app)
     private Task<long> Balance(long member) => app.WithDbAsync(db => db.MemberAccounts.Where(a => a.MemberId == member).Select(a => a.Balance).SingleAsync());
 
     private Task<long> Stored(long member) => app.WithDbAsync(db => db.MemberAccounts.Where(a => a.MemberId == member).Select(a => a.StoredPrincipal + a.StoredBonus).SingleAsync());
+
+    [Fact]
+    public async Task Desk_RedeemsPointsForAGift_OnceForADoubleSubmit_HandsItOver_AndRefusesWithTooFewPointsSavingNothing()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync();
+        Assert.Equal(HttpStatusCode.OK, (await _a1.PostJson("/api/checkout/sales", new { orderNumber = "DR-" + Guid.NewGuid().ToString("N")[..10], memberId = member, lines = new[] { new { sku = "A", quantity = 1, unitPrice = 10_000 } } })).StatusCode);
+        async Task<(long Balance, int Redemptions)> StateAsync() => await app.WithDbAsync(async db => (
+            (await db.MemberAccounts.AsNoTracking().SingleAsync(a => a.MemberId == member)).Balance,
+            await db.Redemptions.CountAsync(r => r.MemberId == member)));
+        Assert.Equal((90L, 0), await StateAsync()); // ¥90 paid on the member day
+
+        var cashier = await app.SignInAsync("cashier-a1");
+        var url = $"/desk/{member}/redeem";
+        var page = await cashier.GetPageAsync(url);
+        Assert.Contains("毛巾", page, StringComparison.Ordinal);
+        var key = System.Text.RegularExpressions.Regex.Match(page, "name=\"Key\" value=\"([0-9a-f]{32})\"").Groups[1].Value;
+        var form = new Dictionary<string, string> { ["Item"] = "towel", ["Key"] = key, ["StoreId"] = app.Org.StoreA1.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var first = await cashier.PostFormAsync(url, form);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var shown = await first.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        var code = System.Text.RegularExpressions.Regex.Match(shown, "data-testid=\"pickup-code\">([^<]+)<").Groups[1].Value;
+        Assert.Equal(10, code.Length);
+        Assert.Equal(HttpStatusCode.OK, (await cashier.PostFormAsync(url, form)).StatusCode); // the same form again
+        Assert.Equal((30L, 1), await StateAsync());
+
+        form["Key"] = Guid.NewGuid().ToString("N");
+        var refused = await cashier.PostFormAsync(url, form);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Contains("data-testid=\"redeem-errors\"", await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Equal((30L, 1), await StateAsync());
+
+        Assert.Equal(HttpStatusCode.Redirect, (await cashier.PostFormAsync($"{url}?handler=HandOver", new() { ["PickupCode"] = code, ["StoreId"] = form["StoreId"] })).StatusCode);
+        Assert.Equal(Domain.Rewards.RedemptionStatus.PickedUp, await app.WithDbAsync(db => db.Redemptions.Where(r => r.MemberId == member).Select(r => r.Status).SingleAsync()));
+        Assert.Equal(HttpStatusCode.NotFound, (await (await app.SignInAsync("cashier-b1")).GetAsync(url)).StatusCode);
+    }
 
     private async Task<long> EnrolAsync()
     {

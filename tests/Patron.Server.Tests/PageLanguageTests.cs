@@ -47,7 +47,7 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         await a1.PostJson("/api/checkout/sales", new { orderNumber = "WALK-1", memberId = member, lines = new[] { new { sku = "MET", quantity = 1, unitPrice = 3_000 } } });
         await admin.Http.PostJson($"/api/members/{member}/care-tasks", new { kind = "call", dueOn = "2026-01-02", storeId = app.Org.StoreA1 });
         var sold = await app.WithDbAsync(db => db.Sales.Where(s => s.OrderNumber == "WALK-1").Select(s => s.Id).FirstAsync());
-        string[] deskPages = ["/desk", $"/desk/{member}", $"/desk/sales/{sold}"];
+        string[] deskPages = ["/desk", $"/desk/{member}", $"/desk/{member}/redeem", $"/desk/sales/{sold}"];
 
         string[] tabs = [.. new[] { "points", "stored", "sales", "coupons", "tiers", "care", "audit" }.Select(t => $"/members/{member}?tab={t}"), $"/members/{member}?tab=coupons&state=used"];
         string[] memberPages = [$"/members/{member}", .. tabs, $"/members/{member}/profile", $"/members/{member}/health", $"/members/{member}/unmask", $"/members/{member}/data-export", $"/members/{member}/care"];
