@@ -280,6 +280,10 @@ public abstract class CouponsAndCatalogueTests(PatronApp app)
         Assert.Equal("2026-09", row.GetProperty("month").GetString());
         Assert.Equal((1, 800L), (row.GetProperty("redemptions").GetInt32(), row.GetProperty("redemptionValue").GetInt64())); // the cancelled towel left out
         Assert.Equal((1, 3000L, 3000L), (row.GetProperty("couponUses").GetInt32(), row.GetProperty("couponDiscount").GetInt64(), row.GetProperty("couponCost").GetInt64())); // the use returned whole left out
+
+        var csv = System.Text.Encoding.UTF8.GetString(await (await (await app.SignInAsync("manager-a")).Http.Get("/api/finance/costs.csv?from=2026-09-10&to=2026-09-10")).Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken));
+        Assert.StartsWith("\uFEFFstore_code,store_name,month,redemptions,redemption_value,", csv, StringComparison.Ordinal);
+        Assert.Contains(",2026-09,1,8.00,1,30.00,30.00,", csv, StringComparison.Ordinal);
     }
 
     private async Task Issue(ConsoleClient staff, string template, long member) =>

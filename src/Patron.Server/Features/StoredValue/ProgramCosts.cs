@@ -29,6 +29,23 @@ public sealed class ProgramCosts(PatronDb db)
 {
     public const int MaxDays = 731;
 
+    /// <summary>The report as CSV for Excel: UTF-8 with a byte-order mark, amounts in yuan with two decimals, a total row.</summary>
+    public static byte[] Csv(CostReport report)
+    {
+        static string Yuan(long fen) => (fen / 100m).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
+        static string N(long n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var csv = new System.Text.StringBuilder("store_code,store_name,month,redemptions,redemption_value,coupon_uses,coupon_discount,coupon_cost,card_fees,card_fee_total\r\n");
+        foreach (var r in report.Rows)
+        {
+            csv.Append(string.Join(',', Infrastructure.Export.ExcelCsv.Cell(r.StoreCode), Infrastructure.Export.ExcelCsv.Cell(r.StoreName), r.Month, N(r.Redemptions), Yuan(r.RedemptionValue),
+                N(r.CouponUses), Yuan(r.CouponDiscount), Yuan(r.CouponCost), N(r.CardFees), Yuan(r.CardFeeTotal))).Append("\r\n");
+        }
+
+        csv.Append(string.Join(',', "total", "", "", N(report.Rows.Sum(r => r.Redemptions)), Yuan(report.RedemptionValue), N(report.Rows.Sum(r => r.CouponUses)), Yuan(report.CouponDiscount),
+            Yuan(report.CouponCost), N(report.Rows.Sum(r => r.CardFees)), Yuan(report.CardFeeTotal))).Append("\r\n");
+        return [.. System.Text.Encoding.UTF8.GetPreamble(), .. System.Text.Encoding.UTF8.GetBytes(csv.ToString())];
+    }
+
     public async Task<CostReport> GetAsync(DateOnly from, DateOnly to, CallerScope caller, CancellationToken ct)
     {
         if (to < from || to.DayNumber - from.DayNumber >= MaxDays)

@@ -55,5 +55,12 @@ public static class StoredValueApi
             .WithSummary("Redemption value, coupon discounts and cost, and card fees by store and month (local days from–to, at most two years), for the caller's stores.")
             .WithDescription("report.period_invalid (400).")
             .ProducesProblem(400);
+
+        f.MapGet("/costs.csv", async (DateOnly from, DateOnly to, ProgramCosts costs, HttpContext http, CancellationToken ct) =>
+                TypedResults.File(ProgramCosts.Csv(await costs.GetAsync(from, to, CallerScope.From(http.User), ct)), "text/csv; charset=utf-8", $"costs-{from:yyyyMMdd}-{to:yyyyMMdd}.csv"))
+            .WithName("ExportProgramCosts")
+            .WithSummary("The costs and fees report as CSV (UTF-8 with BOM, amounts in yuan), with a total row.")
+            .WithDescription("report.period_invalid (400).")
+            .ProducesProblem(400);
     }
 }
