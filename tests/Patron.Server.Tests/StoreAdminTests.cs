@@ -247,6 +247,27 @@ public abstract class StoreAdminTests(PatronApp app)
         // The finance view has no store in its URL: it shows only the caller's stores.
         Assert.DoesNotContain("B一店", await manager.GetPageAsync("/finance/liability"));
     }
+
+    [Fact]
+    public async Task CashiersAndMarketing_CannotCreateRotateOrRevokeTerminals_ThroughTheStorePage()
+    {
+        var a1 = app.Org.StoreA1.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var terminalA1 = await app.WithDbAsync(db => db.Terminals.Where(t => t.StoreId == app.Org.StoreA1 && t.RevokedAt == null).OrderBy(t => t.Id).Select(t => new { t.Id, t.KeyId }).FirstAsync());
+        var before = await app.WithDbAsync(db => db.Terminals.CountAsync());
+        foreach (var login in new[] { "cashier-a1", "marketing" })
+        {
+            var staff = await app.SignInAsync(login);
+            var created = await staff.PostFormAsync($"/stores/{a1}?handler=CreateTerminal", new() { ["TerminalName"] = "偷偷的终端" });
+            Assert.Contains("/denied", created.Headers.Location?.ToString() ?? "", StringComparison.Ordinal);
+            var id = terminalA1.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Contains("/denied", (await staff.PostFormAsync($"/stores/{a1}?handler=Rotate", new() { ["terminalId"] = id })).Headers.Location?.ToString() ?? "", StringComparison.Ordinal);
+            Assert.Contains("/denied", (await staff.PostFormAsync($"/stores/{a1}?handler=Revoke", new() { ["terminalId"] = id })).Headers.Location?.ToString() ?? "", StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before, await app.WithDbAsync(db => db.Terminals.CountAsync()));
+        var after = await app.WithDbAsync(db => db.Terminals.Where(t => t.Id == terminalA1.Id).Select(t => new { t.KeyId, t.RevokedAt }).SingleAsync());
+        Assert.Equal((terminalA1.KeyId, (DateTime?)null), (after.KeyId, after.RevokedAt));
+    }
 }
 
 public sealed class StoreAdminSqliteTests(SqliteApp app) : StoreAdminTests(app), IClassFixture<SqliteApp>;

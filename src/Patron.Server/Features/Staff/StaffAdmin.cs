@@ -252,7 +252,7 @@ public sealed class StaffAdmin(PatronDb db, AuditLog audit, TimeProvider clock)
 
     private static void EnsureManager(CallerScope caller)
     {
-        if (caller.Kind != Domain.Audit.ActorKind.Staff || caller.Role is not (PatronClaims.Roles.Admin or PatronClaims.Roles.StoreManager))
+        if (!caller.RunsStores)
         {
             throw Problem.Forbidden("auth.forbidden", "You do not have permission for this.");
         }

@@ -30,6 +30,7 @@ public sealed class TerminalAdmin(PatronDb db, AuditLog audit, TimeProvider cloc
     public async Task<CreatedTerminal> CreateAsync(long storeId, CreateTerminalRequest r, CallerScope caller, CancellationToken ct)
     {
         await EnsureStoreAsync(storeId, caller, ct);
+        EnsureRunsStores(caller);
         var name = (r.Name ?? "").Trim();
         if (name.Length is < 1 or > 100)
         {
@@ -99,17 +100,26 @@ public sealed class TerminalAdmin(PatronDb db, AuditLog audit, TimeProvider cloc
             throw Problem.NotFound("terminal.not_found", "The terminal does not exist.");
         }
 
+        EnsureRunsStores(caller);
         return terminal;
     }
 
+    /// <summary>A store outside the caller's stores is "not found", like one that does not exist.</summary>
     private async Task EnsureStoreAsync(long storeId, CallerScope caller, CancellationToken ct)
     {
-        if (!await db.Stores.AnyAsync(s => s.Id == storeId, ct))
+        if (!caller.CanActAs(storeId) || !await db.Stores.AnyAsync(s => s.Id == storeId, ct))
         {
             throw Problem.NotFound("store.not_found", "The store does not exist.");
         }
+    }
 
-        caller.EnsureCanActAs(storeId);
+    /// <summary>Keys are made, replaced and revoked by administrators and the store's managers only, whatever the page or API in front.</summary>
+    private static void EnsureRunsStores(CallerScope caller)
+    {
+        if (!caller.RunsStores)
+        {
+            throw Problem.Forbidden("auth.forbidden", "Only administrators and store managers manage terminals.");
+        }
     }
 
     private static TerminalView View(Terminal t) => new(t.Id, t.StoreId, t.Name, t.KeyId, t.CreatedAt, t.RevokedAt, KeyRotatedAt: t.KeyRotatedAt);

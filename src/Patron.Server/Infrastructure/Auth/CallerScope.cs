@@ -70,6 +70,9 @@ public sealed class CallerScope
     public bool CanBrowseStore(long storeId) => AllStores || _stores.Contains(storeId);
 
     /// <summary>Enrolling, selling, adjusting as a store. Auditors never act.</summary>
+    /// <summary>Staff who run stores: administrators and store managers (terminals, their stores' cashiers).</summary>
+    public bool RunsStores => Kind == ActorKind.Staff && Role is PatronClaims.Roles.Admin or PatronClaims.Roles.StoreManager;
+
     public bool CanActAs(long storeId) => Role != PatronClaims.Roles.Auditor && (AllStores || _stores.Contains(storeId));
 
     public void EnsureCanActAs(long storeId)
