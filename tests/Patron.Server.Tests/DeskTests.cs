@@ -52,7 +52,7 @@ public abstract class DeskTests(PatronApp app)
         Assert.Contains("会员日9折", html);
         Assert.Contains("¥90.90", html); // 2 × ¥50.50 less 10 %
 
-        var commit = await cashier.PostFormAsync($"/desk/{viaDesk}?handler=Commit", Form(("P1", "2", "50.50", "感冒灵"), ("P2", "1", "19.99", null)));
+        var commit = await PricedCommitAsync(cashier, viaDesk, Form(("P1", "2", "50.50", "感冒灵"), ("P2", "1", "19.99", null)));
         Assert.Equal(HttpStatusCode.Redirect, commit.StatusCode);
         var sale = await app.WithDbAsync(db => db.Sales.AsNoTracking().Include(s => s.Lines).SingleAsync(s => s.MemberId == viaDesk));
         Assert.Equal($"/desk/sales/{sale.Id}", commit.Headers.Location?.OriginalString);
@@ -120,13 +120,28 @@ public abstract class DeskTests(PatronApp app)
         var quote = await (await cashier.PostFormAsync($"/desk/{member}?handler=Quote", basket)).ReadText();
         Assert.Contains("data-testid=\"quote-allergy\"", quote);
         Assert.Contains("第 1 行（SMZ）与过敏记录相符：磺胺类", quote);
+        basket["Priced"] = PricedIn(quote);
 
         var refused = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", basket);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Matches("is-invalid\" type=\"checkbox\" id=\"AllergiesAcknowledged\"", await refused.ReadText());
         Assert.Equal(0, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member)));
 
-        var sold = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", Form([("SMZ", "1", "12.00", "复方新诺明", "磺胺类")], ("AllergiesAcknowledged", "true")));
+        // Acknowledged for that basket, then a line added without pricing again: priced again instead of sold, the tick cleared.
+        basket["AllergiesAcknowledged"] = "true";
+        basket["Lines[2].Sku"] = "PEN";
+        basket["Lines[2].Quantity"] = "1";
+        basket["Lines[2].UnitPrice"] = "9.00";
+        basket["Lines[2].Tags"] = "磺胺类";
+        var changed = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", basket);
+        Assert.Equal(HttpStatusCode.BadRequest, changed.StatusCode);
+        var changedHtml = await changed.ReadText();
+        Assert.Contains("已重新计价", changedHtml);
+        Assert.Contains("第 3 行（PEN）与过敏记录相符：磺胺类", changedHtml);
+        Assert.DoesNotMatch("id=\"AllergiesAcknowledged\"[^>]*checked", changedHtml);
+        Assert.Equal(0, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member)));
+
+        var sold = await PricedCommitAsync(cashier, member, Form([("SMZ", "1", "12.00", "复方新诺明", "磺胺类")], ("AllergiesAcknowledged", "true")));
         Assert.Equal(HttpStatusCode.Redirect, sold.StatusCode);
         Assert.Equal(1, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member)));
         Assert.Equal(1, await app.WithDbAsync(db => db.AuditLog.CountAsync(a => a.MemberId == member && a.Action == "allergy.acknowledged")));
@@ -154,7 +169,15 @@ public abstract class DeskTests(PatronApp app)
         var quote = await (await cashier.PostFormAsync($"/desk/{member}?handler=Quote", Form(lines, ("Coupons", code)))).ReadText();
         Assert.Contains("积分抵现（最多 270 积分，¥2.70）", quote);
 
-        var commit = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", Form(lines, ("Coupons", code), ("PointsToUse", "200"), ("StoredValue", "20")));
+        // Payments chosen after the price was shown: priced again with them, nothing recorded until the cashier looks.
+        var unpriced = Form(lines, ("Coupons", code), ("PointsToUse", "200"), ("StoredValue", "20"));
+        unpriced["Priced"] = PricedIn(quote);
+        var repriced = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", unpriced);
+        Assert.Equal(HttpStatusCode.BadRequest, repriced.StatusCode);
+        Assert.Contains("已重新计价", await repriced.ReadText());
+        Assert.Equal(1, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member))); // the earlier sale only
+
+        var commit = await PricedCommitAsync(cashier, member, Form(lines, ("Coupons", code), ("PointsToUse", "200"), ("StoredValue", "20")));
         Assert.True(commit.StatusCode == HttpStatusCode.Redirect, Errors(await commit.ReadText()));
         var sale = await app.WithDbAsync(db => db.Sales.AsNoTracking().Include(s => s.Lines).SingleAsync(s => s.MemberId == member && s.OrderNumber.StartsWith("D")));
         Assert.Equal((13_000L, 1_800L, 11_200L), (sale.Amount, sale.Discount, sale.Paid)); // 10 % member day and the ¥5 coupon
@@ -220,7 +243,7 @@ public abstract class DeskTests(PatronApp app)
         var member = await EnrolAsync();
         var cashier = await app.SignInAsync("cashier-a1");
         var form = Form([("P1", "1", "10.00", null)], ("Key", "DESK-" + Guid.NewGuid().ToString("N")));
-        var first = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", form);
+        var first = await PricedCommitAsync(cashier, member, form);
         var second = await cashier.PostFormAsync($"/desk/{member}?handler=Commit", form);
         Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
         Assert.Equal(first.Headers.Location, second.Headers.Location);
@@ -233,8 +256,14 @@ public abstract class DeskTests(PatronApp app)
         await EnsureProgramAsync();
         var member = await EnrolAsync();
         var a1 = await app.SignInAsync("cashier-a1");
-        Assert.Equal(HttpStatusCode.Redirect, (await a1.PostFormAsync($"/desk/{member}?handler=Commit", Form(("P1", "1", "10", null)))).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await PricedCommitAsync(a1, member, Form(("P1", "１", "１０．５０", null)))).StatusCode); // full-width digits, as a Chinese input method types them
         var sale = await app.WithDbAsync(db => db.Sales.Where(s => s.MemberId == member).Select(s => s.Id).SingleAsync());
+        Assert.Equal(1050, await app.WithDbAsync(db => db.Sales.Where(s => s.Id == sale).Select(s => s.Amount).SingleAsync()));
+
+        // Another store of the same chain: the receipt and its return form are not found either (ids are sequential).
+        var a2 = await app.SignInAsync("cashier-a2");
+        Assert.Equal(HttpStatusCode.NotFound, (await a2.GetAsync($"/desk/sales/{sale}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await a2.PostFormAsync($"/desk/sales/{sale}?handler=Return", new() { ["Quantities[1]"] = "1" })).StatusCode);
 
         var b1 = await app.SignInAsync("cashier-b1");
         Assert.Equal(HttpStatusCode.OK, (await b1.GetAsync("/desk")).StatusCode);
@@ -276,6 +305,17 @@ public abstract class DeskTests(PatronApp app)
 
     private static Dictionary<string, string> Form((string Sku, string Quantity, string Price, string? Name)[] lines, params (string Key, string Value)[] extra) =>
         Form([.. lines.Select(l => (l.Sku, l.Quantity, l.Price, l.Name, (string?)null))], extra);
+
+    /// <summary>Prices the form as the cashier would, then records it under that price.</summary>
+    private static async Task<HttpResponseMessage> PricedCommitAsync(ConsoleClient cashier, long member, Dictionary<string, string> form)
+    {
+        var quote = await cashier.PostFormAsync($"/desk/{member}?handler=Quote", form);
+        Assert.Equal(HttpStatusCode.OK, quote.StatusCode);
+        form["Priced"] = PricedIn(await quote.ReadText());
+        return await cashier.PostFormAsync($"/desk/{member}?handler=Commit", form);
+    }
+
+    private static string PricedIn(string html) => System.Text.RegularExpressions.Regex.Match(html, "name=\"Priced\" value=\"([0-9A-F]{32})\"").Groups[1].Value;
 
     /// <summary>The errors a page shows, for a failing assertion's message.</summary>
     private static string Errors(string html) =>

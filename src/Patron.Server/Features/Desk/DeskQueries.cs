@@ -113,11 +113,15 @@ public sealed partial class DeskQueries(
         return new DeskPanel(member, Masking.Name(member.Name), deskCards, cardList.Lapsed, cardList.ValidUntil, summary?.Tier, tierName, summary, unavailable, balance, held, healthSummary);
     }
 
-    /// <summary>A sale or return of the caller's programs, with its lines, coupons and the member's balances as of it.</summary>
+    /// <summary>
+    /// A sale or return made at one of the caller's stores (head office: any), with its lines, coupons
+    /// and the member's balances as of it. Another store's receipt is "not found": ids are sequential,
+    /// and a receipt opens its return form.
+    /// </summary>
     public async Task<DeskReceipt> ReceiptAsync(long saleId, CallerScope caller, CancellationToken ct)
     {
         var sale = await db.Sales.AsNoTracking().Include(s => s.Lines).FirstOrDefaultAsync(s => s.Id == saleId, ct);
-        if (sale is null || !caller.CanSeeProgram(sale.ProgramId))
+        if (sale is null || !caller.CanSeeProgram(sale.ProgramId) || !caller.CanBrowseStore(sale.StoreId))
         {
             throw Problem.NotFound("sale.not_found", "No such sale in your stores.");
         }
@@ -149,7 +153,7 @@ public sealed partial class DeskQueries(
     /// <summary>Yuan as typed, strictly: digits with at most two decimals, to fen; null when it is not that.</summary>
     public static long? ParseYuan(string? text)
     {
-        var t = (text ?? "").Trim();
+        var t = Ascii(text);
         if (!YuanShape().IsMatch(t))
         {
             return null;
@@ -161,7 +165,10 @@ public sealed partial class DeskQueries(
 
     public static string Yuan(long fen) => (fen / 100m).ToString("0.00", CultureInfo.InvariantCulture);
 
-    [GeneratedRegex(@"^\d{1,9}(\.\d{1,2})?$")]
+    /// <summary>The text trimmed, with full-width digits and points (typed with a Chinese input method) made ASCII.</summary>
+    public static string Ascii(string? text) => (text ?? "").Normalize(System.Text.NormalizationForm.FormKC).Trim();
+
+    [GeneratedRegex(@"^[0-9]{1,9}(\.[0-9]{1,2})?$")]
     private static partial Regex YuanShape();
 
     [GeneratedRegex(@"^[A-Za-z0-9_\-]+$")]

@@ -70,6 +70,14 @@ public sealed partial class MemberModel(
     [BindProperty]
     public bool AllergiesAcknowledged { get; set; }
 
+    /// <summary>
+    /// The fingerprint of the basket and payments last priced on this screen. A sale is recorded only
+    /// for the very request the cashier saw priced (and whose allergy warnings were acknowledged);
+    /// anything changed since is priced again instead.
+    /// </summary>
+    [BindProperty]
+    public string? Priced { get; set; }
+
     /// <summary>The sale's idempotency key, made when the form is first shown and sent back with it.</summary>
     [BindProperty]
     public string? Key { get; set; }
@@ -102,8 +110,7 @@ public sealed partial class MemberModel(
         {
             try
             {
-                Quote = await sale.QuoteAsync(request.Request, CallerScope.From(User), ct);
-                QuotedRows = request.Rows;
+                await PriceAsync(request.Request, request.Rows, ct);
                 return Page();
             }
             catch (ProblemException p) when (p.Status != StatusCodes.Status404NotFound)
@@ -132,6 +139,29 @@ public sealed partial class MemberModel(
         if (Parse() is { } request)
         {
             var caller = CallerScope.From(User);
+            if (Priced != Fingerprint(request.Request))
+            {
+                // Not what the cashier saw priced: price it again and let them look before taking payment.
+                try
+                {
+                    await PriceAsync(request.Request, request.Rows, ct);
+                    ModelState.AddModelError("", l["desk.repriced"]);
+                }
+                catch (ProblemException p) when (p.Status != StatusCodes.Status404NotFound)
+                {
+                    Show(p, request.Rows);
+                    await RequoteAsync(request.Request, request.Rows, ct);
+                }
+                catch (Domain.Common.DomainException d)
+                {
+                    Show(Problem.FromDomain(d), request.Rows);
+                    await RequoteAsync(request.Request, request.Rows, ct);
+                }
+
+                Response.StatusCode = StatusCodes.Status400BadRequest;
+                return Page();
+            }
+
             try
             {
                 // The order number is made here; the form's key (as the API's Idempotency-Key) makes a second submit answer with the first sale.
@@ -157,9 +187,37 @@ public sealed partial class MemberModel(
         return Page();
     }
 
-    /// <summary>After a refusal, the basket priced without the payments (when it can be) so the cashier sees the options beside the errors.</summary>
+    /// <summary>Prices the request as the POS quote does, shows it, and remembers it as the one the cashier saw; the acknowledgement is asked again.</summary>
+    private async Task PriceAsync(SaleRequest request, IReadOnlyList<int> rows, CancellationToken ct)
+    {
+        Quote = await sale.QuoteAsync(request, CallerScope.From(User), ct);
+        QuotedRows = rows;
+        Priced = Fingerprint(request);
+        AllergiesAcknowledged = false;
+        ModelState.Remove(nameof(Priced));
+    }
+
+    /// <summary>
+    /// After a refusal, the basket priced again as entered when it can be (a refusal of the sale
+    /// itself, such as a missing acknowledgement), otherwise without the payments so the cashier
+    /// sees the options beside the errors; then it must be priced again before it can be recorded.
+    /// </summary>
     private async Task RequoteAsync(SaleRequest request, IReadOnlyList<int> rows, CancellationToken ct)
     {
+        try
+        {
+            await PriceAsync(request, rows, ct);
+            return;
+        }
+        catch (ProblemException)
+        {
+        }
+        catch (Domain.Common.DomainException)
+        {
+        }
+
+        Priced = null;
+        AllergiesAcknowledged = false;
         try
         {
             Quote = await sale.QuoteAsync(request with { PointsToUse = null, Coupons = [], Payments = [] }, CallerScope.From(User), ct);
@@ -239,7 +297,7 @@ public sealed partial class MemberModel(
             }
 
             var quantity = 0;
-            if (!QuantityShape().IsMatch((line.Quantity ?? "").Trim()) || !int.TryParse(line.Quantity, NumberStyles.None, CultureInfo.InvariantCulture, out quantity) || quantity == 0)
+            if (!QuantityShape().IsMatch(DeskQueries.Ascii(line.Quantity)) || !int.TryParse(DeskQueries.Ascii(line.Quantity), NumberStyles.None, CultureInfo.InvariantCulture, out quantity) || quantity == 0)
             {
                 ModelState.AddModelError($"Lines[{i}].Quantity", l["sale.quantity_invalid"]);
             }
@@ -263,9 +321,9 @@ public sealed partial class MemberModel(
         long? pointsToUse = null;
         if (!string.IsNullOrWhiteSpace(PointsToUse))
         {
-            if (PointsShape().IsMatch(PointsToUse.Trim()))
+            if (PointsShape().IsMatch(DeskQueries.Ascii(PointsToUse)))
             {
-                pointsToUse = long.Parse(PointsToUse.Trim(), CultureInfo.InvariantCulture);
+                pointsToUse = long.Parse(DeskQueries.Ascii(PointsToUse), CultureInfo.InvariantCulture);
             }
             else
             {
@@ -351,14 +409,18 @@ public sealed partial class MemberModel(
 
     private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
+    /// <summary>A digest of everything the sale would record, the acknowledgement left out.</summary>
+    private static string Fingerprint(SaleRequest request) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(request with { AllergiesAcknowledged = false, OrderNumber = null })))[..32];
+
     private static string NewKey() => "DESK-" + Guid.NewGuid().ToString("N").ToUpperInvariant();
 
     [GeneratedRegex(@"^lines\[(\d+)\](?:\.(\w+))?$")]
     private static partial Regex LineField();
 
-    [GeneratedRegex(@"^\d{1,6}$")]
+    [GeneratedRegex(@"^[0-9]{1,6}$")]
     private static partial Regex QuantityShape();
 
-    [GeneratedRegex(@"^\d{1,9}$")]
+    [GeneratedRegex(@"^[0-9]{1,9}$")]
     private static partial Regex PointsShape();
 }
