@@ -56,11 +56,14 @@ public abstract class ProgramCostsTests(PatronApp app)
         async Task<long> ApiAsync() => (await (await auditor.Http.Get("/api/finance/liability")).ReadJson()).GetProperty("totals").GetProperty("points").GetInt64();
         async Task AdjustAsync(int points) => Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/members/{member}/points/adjustments", new { points, reason = "快照测试", storeId = app.Org.StoreA1 })).StatusCode);
 
+        Assert.Equal(HttpStatusCode.Redirect, (await auditor.PostFormAsync("/finance/liability?handler=Recompute", [])).StatusCode); // a fresh snapshot whatever ran before
         var shown = await PageAsync();
+        Assert.Equal(shown, await ApiAsync());
         await AdjustAsync(77);
         Assert.Equal(shown + 77, await ApiAsync()); // the API sums the lots now
         Assert.Equal(shown, await PageAsync()); // the page keeps its snapshot
 
+        app.Clock.Advance(Patron.Server.Features.StoredValue.LiabilitySnapshot.MinInterval); // pressed again at once, it would keep the one just taken
         Assert.Equal(HttpStatusCode.Redirect, (await auditor.PostFormAsync("/finance/liability?handler=Recompute", [])).StatusCode);
         Assert.Equal(shown + 77, await PageAsync());
 

@@ -13,6 +13,9 @@ public sealed class LiabilitySnapshot(IServiceScopeFactory scopes, TimeProvider 
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
 
+    /// <summary>"Recompute now" pressed again within this gets the report just taken.</summary>
+    public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(10);
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private LiabilityReport? _latest;
     private int _refreshing;
@@ -22,7 +25,7 @@ public sealed class LiabilitySnapshot(IServiceScopeFactory scopes, TimeProvider 
         var latest = Volatile.Read(ref _latest);
         if (latest is null)
         {
-            latest = await TakeAsync(ct);
+            latest = await TakeAsync(ct, notBefore: DateTime.MinValue); // the first one taken serves everyone who waited for it
         }
         else if (clock.GetUtcNow().UtcDateTime - latest.At > MaxAge && Interlocked.Exchange(ref _refreshing, 1) == 0)
         {
@@ -30,7 +33,7 @@ public sealed class LiabilitySnapshot(IServiceScopeFactory scopes, TimeProvider 
             {
                 try
                 {
-                    await TakeAsync(CancellationToken.None);
+                    await TakeAsync(CancellationToken.None, notBefore: latest.At);
                 }
                 catch (Exception e)
                 {
@@ -46,12 +49,22 @@ public sealed class LiabilitySnapshot(IServiceScopeFactory scopes, TimeProvider 
         return Liability.For(latest, caller);
     }
 
-    /// <summary>Takes the report now (one at a time) and keeps it for the page.</summary>
-    public async Task<LiabilityReport> TakeAsync(CancellationToken ct)
+    /// <summary>
+    /// Takes the report now and keeps it for the page, one at a time: a caller that waited while
+    /// another took it (taken after <paramref name="notBefore"/>, or within the last
+    /// <see cref="MinInterval"/>) gets that one instead of taking it again.
+    /// </summary>
+    public async Task<LiabilityReport> TakeAsync(CancellationToken ct, DateTime? notBefore = null)
     {
+        var asked = notBefore ?? clock.GetUtcNow().UtcDateTime - MinInterval;
         await _gate.WaitAsync(ct);
         try
         {
+            if (Volatile.Read(ref _latest) is { } recent && recent.At > asked)
+            {
+                return recent;
+            }
+
             await using var scope = scopes.CreateAsyncScope();
             var report = await scope.ServiceProvider.GetRequiredService<Liability>().ComputeAsync(null, _ => true, ct);
             Volatile.Write(ref _latest, report);
