@@ -266,6 +266,36 @@ public abstract class StaffAdminTests(PatronApp app)
         Assert.Equal(HttpStatusCode.Redirect, ok.StatusCode);
         Assert.Contains("新名字", await admin.GetPageAsync($"/staff/{id}"));
     }
+
+    [Fact]
+    public async Task TwoAdmins_DisablingEachOtherAtOnce_LeaveOneActive()
+    {
+        var admin = await app.SignInAsync("admin");
+        var adminId = await StaffIdAsync("admin");
+        for (var round = 0; round < 5; round++)
+        {
+            var (second, login) = await CreateAsync(admin, "admin");
+            var other = await app.SignInAsync(login, NewPassword);
+            await Task.WhenAll(
+                admin.Http.PostJson($"/api/staff/{second}/disable", new { }),
+                other.Http.PostJson($"/api/staff/{adminId}/disable", new { }));
+
+            var active = await app.WithDbAsync(db => db.Staff.CountAsync(s => (s.Id == adminId || s.Id == second) && s.IsActive));
+            Assert.True(active >= 1, $"round {round}: no active administrator left");
+
+            // Back to one administrator, "admin", for the next round and the other tests.
+            await app.WithDbAsync(async db =>
+            {
+                foreach (var s in await db.Staff.Where(s => s.Id == adminId || s.Id == second).ToListAsync())
+                {
+                    s.SetActive(s.Id == adminId);
+                }
+
+                return await db.SaveChangesAsync();
+            });
+            admin = await app.SignInAsync("admin");
+        }
+    }
 }
 
 public sealed class StaffAdminSqliteTests(SqliteApp app) : StaffAdminTests(app), IClassFixture<SqliteApp>;

@@ -165,11 +165,7 @@ public sealed class StaffAdmin(PatronDb db, AuditLog audit, TimeProvider clock)
         var (role, storeIds) = await RoleAndStoresAsync(r.Role, r.StoreIds, errors, ct);
         errors.ThrowIfAny();
         EnsureMayAssign(caller, role, storeIds);
-        if (staff.Role == StaffRole.Admin && role != StaffRole.Admin && staff.IsActive)
-        {
-            await EnsureAnotherAdminAsync(staff.Id, "role", ct);
-        }
-
+        await using var tx = staff.Role == StaffRole.Admin && role != StaffRole.Admin && staff.IsActive ? await EnsureAnotherAdminAsync(staff.Id, "role", ct) : null;
         var before = Snapshot(staff);
         staff.Update(displayName, role, storeIds);
         var after = Snapshot(staff);
@@ -177,6 +173,11 @@ public sealed class StaffAdmin(PatronDb db, AuditLog audit, TimeProvider clock)
         {
             audit.Record(caller, "staff.updated", AuditStore(staff), entityType: "staff", entityId: staff.Id, detail: new { login = staff.Login, before, after });
             await db.SaveChangesAsync(ct);
+        }
+
+        if (tx is not null)
+        {
+            await tx.CommitAsync(ct);
         }
 
         return View(staff);
@@ -198,16 +199,18 @@ public sealed class StaffAdmin(PatronDb db, AuditLog audit, TimeProvider clock)
                 throw Refused("staff.self_disable", "You cannot disable your own account.");
             }
 
-            if (staff.Role == StaffRole.Admin)
-            {
-                await EnsureAnotherAdminAsync(staff.Id, null, ct);
-            }
         }
 
+        await using var tx = !active && staff.Role == StaffRole.Admin ? await EnsureAnotherAdminAsync(staff.Id, null, ct) : null;
         staff.SetActive(active);
         audit.Record(caller, active ? "staff.enabled" : "staff.disabled", AuditStore(staff), entityType: "staff", entityId: staff.Id,
             detail: new { login = staff.Login, role = PatronClaims.RoleName(staff.Role), storeIds = StoreIds(staff) });
         await db.SaveChangesAsync(ct);
+        if (tx is not null)
+        {
+            await tx.CommitAsync(ct);
+        }
+
         return View(staff);
     }
 
@@ -277,11 +280,29 @@ public sealed class StaffAdmin(PatronDb db, AuditLog audit, TimeProvider clock)
         }
     }
 
-    private async Task EnsureAnotherAdminAsync(long staffId, string? field, CancellationToken ct)
+    /// <summary>
+    /// Opens the transaction that takes an administrator away, with every active administrator's
+    /// row locked (the write lock on SQLite), and refuses when none other would be left: two
+    /// administrators disabling or demoting each other at once cannot leave the chain without one.
+    /// The caller saves and commits.
+    /// </summary>
+    private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> EnsureAnotherAdminAsync(long staffId, string? field, CancellationToken ct)
     {
-        if (!await db.Staff.AnyAsync(s => s.Id != staffId && s.Role == StaffRole.Admin && s.IsActive, ct))
+        var tx = await db.Database.BeginTransactionAsync(ct);
+        try
         {
-            throw Refused("staff.last_admin", "This is the last active administrator.", field);
+            await db.Database.ExecuteSqlAsync($"UPDATE staff SET role = role WHERE role = {(int)StaffRole.Admin} AND is_active = {true}", ct);
+            if (!await db.Staff.AnyAsync(s => s.Id != staffId && s.Role == StaffRole.Admin && s.IsActive, ct))
+            {
+                throw Refused("staff.last_admin", "This is the last active administrator.", field);
+            }
+
+            return tx;
+        }
+        catch
+        {
+            await tx.DisposeAsync();
+            throw;
         }
     }
 
