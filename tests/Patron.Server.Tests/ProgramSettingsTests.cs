@@ -268,6 +268,25 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
         }
     }
 
+    [Fact]
+    public async Task ADraftPublishedWhileBeingSaved_IsNotOverwritten()
+    {
+        await EnsurePublishedAsync(app.Org.ProgramA, "CHAIN-A");
+        var admin = await app.SignInAsync("admin");
+        var draft = await NewDraftAsync(admin, app.Org.ProgramA);
+
+        // A save that read the draft before a publish committed, then writes: refused by the version's concurrency token.
+        await app.WithDbAsync(async db =>
+        {
+            var stale = await db.ProgramVersions.SingleAsync(v => v.ProgramId == app.Org.ProgramA && v.Version == draft);
+            Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/{draft}/publish", new { })).StatusCode);
+            stale.Replace(ProgramFile.Parse(Program.Replace("CODE", "CHAIN-A", StringComparison.Ordinal).Replace("\"name\": \"连锁\"", "\"name\": \"改名\"", StringComparison.Ordinal)), null, DateTime.UtcNow);
+            await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => db.SaveChangesAsync(TestContext.Current.CancellationToken));
+            return 0;
+        });
+        Assert.Equal(Domain.Programs.ProgramVersionStatus.Published, await app.WithDbAsync(db => db.ProgramVersions.Where(v => v.ProgramId == app.Org.ProgramA && v.Version == draft).Select(v => v.Status).SingleAsync()));
+    }
+
     private static string J<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, ProgramFile.Json);
 
     private static string EditUrl(long program, int version) => $"/programs/{program}/versions/{version}/edit";

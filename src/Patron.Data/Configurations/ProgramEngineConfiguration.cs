@@ -17,6 +17,10 @@ internal sealed class ProgramVersionConfiguration : IEntityTypeConfiguration<Pro
     {
         b.ToTable("program_versions");
         b.Ignore(x => x.Rules);
+
+        // A draft saved while another request publishes it (or saves it) must not overwrite it.
+        b.Property(x => x.Status).IsConcurrencyToken();
+        b.Property(x => x.UpdatedAt).IsConcurrencyToken();
         b.HasIndex(x => new { x.ProgramId, x.Version }).IsUnique();
         b.HasOne<LoyaltyProgram>().WithMany().HasForeignKey(x => x.ProgramId).OnDelete(DeleteBehavior.Restrict);
     }

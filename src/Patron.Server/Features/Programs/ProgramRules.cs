@@ -119,7 +119,15 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
 
         version.Publish(caller.StaffId, now);
         audit.Record(caller, "program.published", null, null, "program", programId, new { version = versionNumber, effectiveFrom = version.EffectiveFrom });
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw Problem.Conflict("program.version_changed", "Someone else saved or published this version meanwhile; open it again.");
+        }
+
         Cache.TryRemove(programId, out _);
         return ProgramVersionView.From(version);
     }

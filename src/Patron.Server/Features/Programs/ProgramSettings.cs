@@ -102,7 +102,15 @@ public sealed class ProgramSettings(PatronDb db, ProgramRules rules, AuditLog au
         var after = JsonNode.Parse(version.Definition)!.AsObject();
         var changed = after.Select(p => p.Key).Where(k => !JsonNode.DeepEquals(before[k], after[k])).ToList();
         audit.Record(caller, "program.draft_saved", null, null, "program", programId, new { version = versionNumber, effectiveFrom = version.EffectiveFrom, changed });
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw Problem.Conflict("program.version_changed", "Someone else saved or published this version meanwhile; open it again.");
+        }
+
         return ProgramVersionView.From(version);
     }
 
