@@ -79,6 +79,21 @@ public abstract class ProgramCostsTests(PatronApp app)
 
         Assert.Equal(shown + 77, seen[0]);
         Assert.Equal(shown + 82, seen[^1]);
+
+        // One snapshot for everyone, each caller seeing their stores' rows: a chain-B member's points are not in manager-a's page.
+        using var b1 = app.TerminalClient(app.Org.TerminalB1);
+        var other = (await (await b1.PostJson("/api/members", new { name = "负债乙", mobile = PatronApp.NewPhone() })).ReadJson()).GetProperty("id").GetInt64();
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/members/{other}/points/adjustments", new { points = 33, reason = "快照测试", storeId = app.Org.StoreB1 })).StatusCode);
+        app.Clock.Advance(Patron.Server.Features.StoredValue.LiabilitySnapshot.MinInterval);
+        Assert.Equal(HttpStatusCode.Redirect, (await auditor.PostFormAsync("/finance/liability?handler=Recompute", [])).StatusCode);
+        Assert.Equal(shown + 82 + 33, await PageAsync());
+        var manager = await app.SignInAsync("manager-a");
+        var managerPage = await manager.GetPageAsync("/finance/liability");
+        var managerApi = (await (await manager.Http.Get("/api/finance/liability")).ReadJson()).GetProperty("totals").GetProperty("points").GetInt64();
+        Assert.Contains($"data-testid=\"total-points\">{managerApi:#,0}<", managerPage, StringComparison.Ordinal);
+        Assert.True(managerApi <= shown + 82, $"{managerApi}");
+        var storeB1 = await app.WithDbAsync(db => db.Stores.Where(x => x.Id == app.Org.StoreB1).Select(x => x.Name).SingleAsync());
+        Assert.DoesNotContain(storeB1, managerPage, StringComparison.Ordinal);
         app.Clock.Set(today);
     }
 

@@ -103,6 +103,7 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
             ("section.cards", "{ \"fee\": ", "section.cards", "不是有效的 JSON"),
             ("section.redemption", "{ \"itemz\": [] }", "section.redemption", "itemz"),
             ("section.coupons", "{ \"maxPerOrder\": 0 }", "section.coupons", "1–20"),
+            ("section.coupons", "{ \"maxPerOrder\": 2, \"maxPerOrder\": 3 }", "section.coupons", "不是有效的 JSON"), // a key given twice
         ];
 
         foreach (var (field, value, errorAt, text) in cases)

@@ -109,8 +109,11 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         await ProgramAsync(programId, caller, ct);
         var version = await VersionAsync(programId, versionNumber, ct);
         var now = clock.GetUtcNow().UtcDateTime;
-        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(now, Zone(version.Rules.TimeZone)));
         var anyPublished = await db.ProgramVersions.AnyAsync(v => v.ProgramId == programId && v.Status == ProgramVersionStatus.Published, ct);
+
+        // "Today" in the zone of the rules in force, not the draft's own (editable) zone.
+        var zone = anyPublished ? await ZoneAsync(programId, ct) : Zone(version.Rules.TimeZone);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(now, zone));
         if (anyPublished && version.EffectiveFrom < today)
         {
             // Rules already applied to past sales are never rewritten.

@@ -38,7 +38,7 @@ public sealed partial class ProgramSettingsForm
 
     private static readonly string[] EarningFields = ["earning.amountPerPoint", "earning.rounding", "earning.minimumReceipt", "earning.birthdayMultiplierPercent", "earning.excluded.flags", "earning.excluded.categories", "earning.excluded.brands", "earning.excluded.skus", "earning.excludedPaymentMethods"];
 
-    private static readonly JsonDocumentOptions Lenient = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+    private static readonly JsonDocumentOptions Lenient = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false };
 
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string[]> _multi = new(StringComparer.Ordinal);
