@@ -288,6 +288,72 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
         Assert.Equal(Domain.Programs.ProgramVersionStatus.Published, await app.WithDbAsync(db => db.ProgramVersions.Where(v => v.ProgramId == app.Org.ProgramA && v.Version == draft).Select(v => v.Status).SingleAsync()));
     }
 
+    [Theory]
+    [InlineData("p1-haoyaoshi-beijing.json")]
+    [InlineData("p2-wangqu-tongxin.json")]
+    [InlineData("p3-five-tiers.json")]
+    [InlineData("p4-stored-value-tiers.json")]
+    [InlineData("x1-spend-tiers-and-milestones.json")]
+    [InlineData("x2-coupons-and-catalogue.json")]
+    public async Task EveryReferenceProgram_SavedUnchangedThroughTheEditor_KeepsItsWholeFile(string sample)
+    {
+        var admin = await app.SignInAsync("admin");
+        var json = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", "programs", sample));
+        var code = Regex.Match(json, "\"code\":\\s*\"([^\"]+)\"").Groups[1].Value;
+        var created = await admin.Http.PostRaw($"/api/programs/{app.Org.ProgramA}/versions", json.Replace($"\"{code}\"", "\"CHAIN-A\"", StringComparison.Ordinal));
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.ReadText());
+        var version = (await created.ReadJson()).GetProperty("version").GetInt32();
+        var before = await DefinitionAsync(app.Org.ProgramA, version);
+
+        var url = EditUrl(app.Org.ProgramA, version);
+        var saved = await admin.PostFormPairsAsync(url + "?handler=Save", FormPairs(await admin.GetPageAsync(url)));
+        Assert.True(saved.StatusCode == HttpStatusCode.Redirect, $"{sample}: {(int)saved.StatusCode} {string.Join(" | ", Regex.Matches(await saved.ReadText(), "data-testid=\"error-([^\"]+)\">([^<]*)<").Select(m => m.Groups[1].Value + ": " + m.Groups[2].Value))}");
+        var after = await DefinitionAsync(app.Org.ProgramA, version);
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(before), System.Text.Json.Nodes.JsonNode.Parse(after)), $"{sample} changed:\n{before}\n---\n{after}");
+    }
+
+    /// <summary>The editor's form as a browser would post it: every checked box of a name, every select's choice, every text.</summary>
+    private static List<KeyValuePair<string, string>> FormPairs(string html)
+    {
+        var start = html.IndexOf("data-testid=\"settings-form\"", StringComparison.Ordinal);
+        var form = html[start..html.IndexOf("</form>", start, StringComparison.Ordinal)];
+        var pairs = new List<KeyValuePair<string, string>>();
+        foreach (Match tag in InputTag().Matches(form))
+        {
+            var a = Attributes(tag.Value);
+            if (!a.TryGetValue("name", out var name) || name.StartsWith("__", StringComparison.Ordinal) || a.ContainsKey("disabled"))
+            {
+                continue;
+            }
+
+            if (a.GetValueOrDefault("type") is "checkbox" or "radio")
+            {
+                if (a.ContainsKey("checked"))
+                {
+                    pairs.Add(new(name, a.GetValueOrDefault("value") ?? "on"));
+                }
+
+                continue;
+            }
+
+            pairs.Add(new(name, a.GetValueOrDefault("value") ?? ""));
+        }
+
+        foreach (Match t in TextareaTag().Matches(form))
+        {
+            pairs.Add(new(WebUtility.HtmlDecode(Attributes(t.Groups[1].Value)["name"]), WebUtility.HtmlDecode(t.Groups[2].Value).TrimStart('\n').Replace("\r\n", "\n", StringComparison.Ordinal)));
+        }
+
+        foreach (Match sel in SelectTag().Matches(form))
+        {
+            var selected = Regex.Match(sel.Groups[2].Value, "<option value=\"([^\"]*)\" selected");
+            var firstOption = Regex.Match(sel.Groups[2].Value, "<option value=\"([^\"]*)\"");
+            pairs.Add(new(Attributes(sel.Groups[1].Value)["name"], WebUtility.HtmlDecode(selected.Success ? selected.Groups[1].Value : firstOption.Groups[1].Value)));
+        }
+
+        return pairs;
+    }
+
     private static string J<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, ProgramFile.Json);
 
     private static string EditUrl(long program, int version) => $"/programs/{program}/versions/{version}/edit";

@@ -260,6 +260,18 @@ public sealed partial class ConsoleClient(HttpClient client)
         return await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>A form whose fields may repeat (several checked boxes of one name), as a browser posts it.</summary>
+    public async Task<HttpResponseMessage> PostFormPairsAsync(string url, IReadOnlyList<KeyValuePair<string, string>> fields)
+    {
+        if (_token is null)
+        {
+            await GetAsync(url.Split('?')[0]);
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent([.. fields, new("__RequestVerificationToken", _token ?? "")]) };
+        return await Http.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
     public async Task<HttpResponseMessage> PostFormAsync(string url, Dictionary<string, string> fields, bool htmx = false)
     {
         if (_token is null)
