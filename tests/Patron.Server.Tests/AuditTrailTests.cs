@@ -42,6 +42,7 @@ public abstract class AuditTrailTests(PatronApp app)
         var page = await manager.GetPageAsync($"/audit?memberId={a1Member}");
         Assert.Contains("审计日志", page, StringComparison.Ordinal);
         Assert.Contains("data-action=\"member.enrolled\"", page, StringComparison.Ordinal);
+        Assert.Contains("会员登记", page, StringComparison.Ordinal); // the action in words, its code beside it
         var bad = await manager.GetAsync("/audit?from=2026-02-01&to=2026-01-01");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.DoesNotContain("data-testid=\"audit-entries\"", await bad.ReadText(), StringComparison.Ordinal);

@@ -1,0 +1,77 @@
+namespace Patron.Server.Features.Audit;
+
+/// <summary>
+/// The audit actions the console names in words (resource keys <c>audit.{action}</c> in both
+/// languages); any other action is shown as its code.
+/// </summary>
+public static class AuditActions
+{
+    public static readonly IReadOnlySet<string> Named = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "allergy.acknowledged",
+        "card.activated",
+        "card.exchanged",
+        "card.frozen",
+        "card.holder_changed",
+        "card.issued",
+        "card.renewed",
+        "card.replaced",
+        "card.reported_lost",
+        "card.revoked",
+        "card.sub_card_issued",
+        "card.unfrozen",
+        "catalogue.stock_set",
+        "consent.changed",
+        "coupon.issued",
+        "coupon.voided",
+        "entitlement.used",
+        "health.updated",
+        "import.finished",
+        "import.started",
+        "member.anonymised",
+        "member.data_exported",
+        "member.enrolled",
+        "member.merged",
+        "member.profile_updated",
+        "member.purchaser_added",
+        "member.purchaser_removed",
+        "members.exported",
+        "members.exported_unmasked",
+        "members.imported",
+        "personal_data.unmasked",
+        "points.adjusted",
+        "points.adjustment_requested",
+        "points.adjustment_approved",
+        "points.adjustment_rejected",
+        "points.redeemed",
+        "program.created",
+        "program.draft_created",
+        "program.draft_imported",
+        "program.draft_replaced",
+        "program.draft_saved",
+        "program.published",
+        "redemption.cancelled",
+        "redemption.picked_up",
+        "region.created",
+        "sale.returned",
+        "staff.created",
+        "staff.disabled",
+        "staff.enabled",
+        "staff.locked_out",
+        "staff.login_failed",
+        "staff.password_reset",
+        "staff.updated",
+        "store.closed",
+        "store.created",
+        "store.opened",
+        "store.updated",
+        "stored_value.refunded",
+        "stored_value.topped_up",
+        "terminal.created",
+        "terminal.key_rotated",
+        "terminal.revoked",
+        "tier.set",
+    };
+
+    public static string? ResourceKey(string action) => Named.Contains(action) ? "audit." + action : null;
+}
