@@ -142,7 +142,7 @@ public abstract class ScopeTests(PatronApp app)
         var terminal = app.TerminalClient(key);
         Assert.Equal(HttpStatusCode.OK, (await terminal.Get("/api/stores")).StatusCode);
 
-        await AssertProblem(await manager.Http.PostJson($"/api/stores/{app.Org.StoreB1}/terminals", new { name = "x" }), HttpStatusCode.Forbidden, "scope.store_forbidden");
+        await AssertProblem(await manager.Http.PostJson($"/api/stores/{app.Org.StoreB1}/terminals", new { name = "x" }), HttpStatusCode.NotFound, "store.not_found"); // another store is not found, as one that does not exist
         var cashier = await app.SignInAsync("cashier-a2");
         await AssertProblem(await cashier.Http.PostJson($"/api/stores/{app.Org.StoreA2}/terminals", new { name = "x" }), HttpStatusCode.Forbidden, "auth.forbidden");
 
