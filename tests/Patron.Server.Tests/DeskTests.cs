@@ -210,6 +210,16 @@ public abstract class DeskTests(PatronApp app)
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
         Assert.Contains("请输入 0 到 2 的整数", await tooMany.ReadText());
         Assert.Equal(1, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.OriginalSaleId == sale.Id)));
+
+        // The line returned in full has no field left: asking for it again is said at the top; once all is back, the page says so.
+        var gone = await cashier.PostFormAsync($"/desk/sales/{sale.Id}?handler=Return", new() { ["Quantities[2]"] = "1" });
+        Assert.Equal(HttpStatusCode.BadRequest, gone.StatusCode);
+        Assert.Contains("data-testid=\"return-errors\"", await gone.ReadText());
+        Assert.Equal(HttpStatusCode.Redirect, (await cashier.PostFormAsync($"/desk/sales/{sale.Id}?handler=Return", new() { ["Quantities[1]"] = "2" })).StatusCode);
+        var allBack = await cashier.PostFormAsync($"/desk/sales/{sale.Id}?handler=Return", new() { ["Quantities[1]"] = "1" });
+        Assert.Equal(HttpStatusCode.Conflict, allBack.StatusCode);
+        Assert.Contains("已全部退货", await allBack.ReadText());
+        Assert.Equal(2, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.OriginalSaleId == sale.Id)));
     }
 
     [Fact]

@@ -46,7 +46,15 @@ public sealed class SaleModel(DeskQueries desk, ReturnSale returns, IStringLocal
 
         if (!CanReturn)
         {
-            return Forbid();
+            if (Receipt.IsReturn || Receipt.Sale.Lines.Any(x => x.Quantity > x.ReturnedQuantity))
+            {
+                return Forbid();
+            }
+
+            // Returned in full meanwhile (another tab, another till): say so instead of refusing the page.
+            ModelState.AddModelError("", l["desk.return_all_returned"]);
+            Response.StatusCode = StatusCodes.Status409Conflict;
+            return Page();
         }
 
         var lines = new List<ReturnLineRequest>();
@@ -58,9 +66,10 @@ public sealed class SaleModel(DeskQueries desk, ReturnSale returns, IStringLocal
                 continue;
             }
 
-            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var quantity) || quantity > line.Quantity - line.ReturnedQuantity)
+            if (!int.TryParse(DeskQueries.Ascii(text), NumberStyles.None, CultureInfo.InvariantCulture, out var quantity) || quantity > line.Quantity - line.ReturnedQuantity)
             {
-                ModelState.AddModelError($"Quantities[{line.LineNo}]", l["desk.return_quantity_invalid", line.Quantity - line.ReturnedQuantity]);
+                // A line returned in full meanwhile has no field on the page any more: its error goes to the top.
+                ModelState.AddModelError(line.Quantity > line.ReturnedQuantity ? $"Quantities[{line.LineNo}]" : "", l["desk.return_quantity_invalid", line.Quantity - line.ReturnedQuantity]);
                 continue;
             }
 
