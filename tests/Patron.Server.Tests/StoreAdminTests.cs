@@ -113,6 +113,11 @@ public abstract class StoreAdminTests(PatronApp app)
         Assert.Contains("class=\"form-control is-invalid\" id=\"Form_Name\"", await bad.ReadText());
         Assert.False(await app.WithDbAsync(db => db.Stores.Where(s => s.Id == id).Select(s => s.IsActive).SingleAsync()));
 
+        // Closed, it takes no sale from the console either (its terminals are already refused).
+        await AssertProblem(await admin.Http.PostJson("/api/checkout/sales", new { orderNumber = "CLOSED-1", storeId = id, lines = new[] { new { sku = "A", quantity = 1, unitPrice = 100 } } }),
+            HttpStatusCode.UnprocessableEntity, "store.closed");
+        Assert.Equal(0, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.StoreId == id)));
+
         var reopened = await admin.PostFormAsync($"/stores/{id}?handler=Edit", new() { ["Form.Code"] = code, ["Form.Name"] = "重开门店", ["Form.City"] = "北京", ["Form.RegionId"] = Id(region), ["Form.ProgramId"] = Id(app.Org.ProgramB), ["Form.IsActive"] = "true" });
         Assert.Equal(HttpStatusCode.Redirect, reopened.StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await terminal.Get("/api/stores")).StatusCode);

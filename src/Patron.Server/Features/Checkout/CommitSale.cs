@@ -323,6 +323,12 @@ public sealed class CommitSale(PatronDb db, ProgramRules programs, MemberLedger 
         var store = await db.Stores.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct)
             ?? throw Problem.Invalid("store.not_found", "The store does not exist.", "storeId");
         caller.EnsureCanActAs(store.Id);
+        if (!store.IsActive)
+        {
+            // A closed store's terminals are refused at the door; staff in the console are refused here.
+            throw new ProblemException(StatusCodes.Status422UnprocessableEntity, "store.closed", "The store is closed: sell, return and top up at an open store.");
+        }
+
         var now = clock.GetUtcNow().UtcDateTime;
         var atUtc = at?.UtcDateTime ?? now;
         if (atUtc > now.AddMinutes(5) || atUtc < now - OfflineWindow)
