@@ -241,6 +241,7 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
             Assert.Contains("data-testid=\"error-effectiveFrom\"", await refused.ReadText());
             Assert.Equal(ProgramVersionStatus.Draft, await StatusAsync(app.Org.ProgramB, draft));
 
+            fields = FormFields(await admin.GetPageAsync(url)); // the screen after that save
             var future = await admin.PostFormAsync(url + "?handler=Save", new(fields) { ["effectiveFrom"] = "2026-11-20", ["tiers[1].qualification.threshold"] = "80000" });
             Assert.Equal(HttpStatusCode.Redirect, future.StatusCode);
             var simulated = await admin.PostFormAsync(url + "?handler=Simulate", new() { ["From"] = "2026-10-01", ["To"] = "2026-11-09" });
@@ -286,6 +287,30 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
             return 0;
         });
         Assert.Equal(Domain.Programs.ProgramVersionStatus.Published, await app.WithDbAsync(db => db.ProgramVersions.Where(v => v.ProgramId == app.Org.ProgramA && v.Version == draft).Select(v => v.Status).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task TwoEditorsOfOneDraft_TheLaterSaveFromAnOlderScreenIsRefused()
+    {
+        await EnsurePublishedAsync(app.Org.ProgramA, "CHAIN-A");
+        var admin = await app.SignInAsync("admin");
+        var marketing = await app.SignInAsync("marketing");
+        var draft = await NewDraftAsync(admin, app.Org.ProgramA);
+        var url = EditUrl(app.Org.ProgramA, draft);
+        var mine = FormFields(await admin.GetPageAsync(url));
+        var theirs = FormFields(await marketing.GetPageAsync(url));
+        Assert.Equal(mine["stamp"], theirs["stamp"]);
+
+        theirs["tiers[1].qualification.threshold"] = "110000";
+        Assert.Equal(HttpStatusCode.Redirect, (await marketing.PostFormAsync(url + "?handler=Save", theirs)).StatusCode);
+        var saved = await DefinitionAsync(app.Org.ProgramA, draft);
+
+        mine["tiers[1].qualification.threshold"] = "90000";
+        var late = await admin.PostFormAsync(url + "?handler=Save", mine);
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Contains("其他人已同时保存或发布了这个版本", await late.ReadText());
+        Assert.Equal(saved, await DefinitionAsync(app.Org.ProgramA, draft));
+        Assert.Equal(110_000, ProgramFile.Parse(saved).Tiers[1].Qualification.Threshold);
     }
 
     [Theory]

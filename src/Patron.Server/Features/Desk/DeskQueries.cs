@@ -165,8 +165,8 @@ public sealed partial class DeskQueries(
 
     public static string Yuan(long fen) => (fen / 100m).ToString("0.00", CultureInfo.InvariantCulture);
 
-    /// <summary>The text trimmed, with full-width digits and points (typed with a Chinese input method) made ASCII.</summary>
-    public static string Ascii(string? text) => (text ?? "").Normalize(System.Text.NormalizationForm.FormKC).Trim();
+    /// <summary>The text trimmed, with full-width digits and points and the ideographic full stop (typed with a Chinese input method) made ASCII.</summary>
+    public static string Ascii(string? text) => (text ?? "").Normalize(System.Text.NormalizationForm.FormKC).Replace('。', '.').Trim();
 
     [GeneratedRegex(@"^[0-9]{1,9}(\.[0-9]{1,2})?$")]
     private static partial Regex YuanShape();

@@ -24,7 +24,10 @@ public sealed record ExpiringLot(DateTime EarnedAt, DateTime? ExpiresAt, long Po
 public sealed record StoredValueRow(long Id, DateTime At, string Cause, long Principal, long Bonus, string? Store, string? Reference, long? SaleId);
 
 /// <summary>A sale or a return of the member, as the list shows it (fen; points earned, or reversed by a return).</summary>
-public sealed record SaleRow(long Id, DateTime At, string Kind, string Store, string OrderNumber, long Amount, long Discount, long Paid, long Points, long PointsUsed, long StoredValue, long? OriginalSaleId);
+public sealed record SaleRow(long Id, DateTime At, string Kind, string Store, string OrderNumber, long Amount, long Discount, long Paid, long Points, long PointsUsed, long StoredValue, long? OriginalSaleId)
+{
+    public long StoreId { get; init; }
+}
 
 /// <summary>held (usable now or later), used, expired (never used), void.</summary>
 public sealed record CouponRow(long Id, string Name, string Kind, long Value, string State, DateTime IssuedAt, DateTime? StartsAt, DateTime? ExpiresAt, DateTime? UsedAt, string Source, long? UsedSaleId, string? UsedOrderNumber, string? UsedStore, long UsedDiscount);
@@ -101,7 +104,7 @@ public sealed class MemberHistory(PatronDb db, ProgramRules programs, TimeProvid
         var rows = await (from s in sales
                           join st in db.Stores on s.StoreId equals st.Id
                           orderby s.At descending, s.Id descending
-                          select new SaleRow(s.Id, s.At, s.Kind == SaleKind.Return ? "return" : "sale", st.Name, s.OrderNumber, s.Amount, s.Discount, s.Paid, s.Points, s.PointsUsed, s.StoredPrincipal + s.StoredBonus, s.OriginalSaleId))
+                          select new SaleRow(s.Id, s.At, s.Kind == SaleKind.Return ? "return" : "sale", st.Name, s.OrderNumber, s.Amount, s.Discount, s.Paid, s.Points, s.PointsUsed, s.StoredPrincipal + s.StoredBonus, s.OriginalSaleId) { StoreId = s.StoreId })
             .Skip((p - 1) * pageSize).Take(pageSize).ToListAsync(ct);
         return new(rows, p, pageSize, total);
     }

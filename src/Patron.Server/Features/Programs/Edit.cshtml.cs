@@ -59,7 +59,7 @@ public sealed class EditModel(ProgramSettings settings, ProgramRules rules, Simu
         var posted = ProgramSettingsForm.From(Request.Form);
         try
         {
-            await settings.SaveAsync(ProgramId, Version, posted, CallerScope.From(User), ct);
+            await settings.SaveAsync(ProgramId, Version, posted, CallerScope.From(User), ct, PostedStamp());
             TempData["flash"] = string.Format(CultureInfo.CurrentCulture, l["Draft version {0} saved."].Value, Version);
             return RedirectToPage(new { programId = ProgramId, version = Version });
         }
@@ -154,5 +154,11 @@ public sealed class EditModel(ProgramSettings settings, ProgramRules rules, Simu
             ? m
             : new DateOnly(View.Today.Year, View.Today.Month, 1);
         Calendar = MemberDayCalendar.Month(View.Rules, Month.Year, Month.Month);
+        Stamp = posted is not null && PostedStamp() is { } kept ? kept : View.Stamp;
     }
+
+    /// <summary>The draft's last change as the editor was opened; a save from an older screen answers 409.</summary>
+    public string Stamp { get; private set; } = "";
+
+    private string? PostedStamp() => Request.HasFormContentType && Request.Form["stamp"].ToString() is { Length: > 0 } t ? t : null;
 }

@@ -99,7 +99,7 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         var version = await VersionAsync(programId, versionNumber, ct);
         version.Replace(Parse(json, program), caller.StaffId, clock.GetUtcNow().UtcDateTime);
         audit.Record(caller, "program.draft_replaced", null, null, "program", programId, new { version = versionNumber, effectiveFrom = version.EffectiveFrom });
-        await db.SaveChangesAsync(ct);
+        await SaveVersionAsync(ct);
         return ProgramVersionView.From(version);
     }
 
@@ -122,6 +122,15 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
 
         version.Publish(caller.StaffId, now);
         audit.Record(caller, "program.published", null, null, "program", programId, new { version = versionNumber, effectiveFrom = version.EffectiveFrom });
+        await SaveVersionAsync(ct);
+
+        Cache.TryRemove(programId, out _);
+        return ProgramVersionView.From(version);
+    }
+
+    /// <summary>Saves a changed version; one saved or published by another request meanwhile answers 409 instead of being overwritten.</summary>
+    internal async Task SaveVersionAsync(CancellationToken ct)
+    {
         try
         {
             await db.SaveChangesAsync(ct);
@@ -130,9 +139,6 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         {
             throw Problem.Conflict("program.version_changed", "Someone else saved or published this version meanwhile; open it again.");
         }
-
-        Cache.TryRemove(programId, out _);
-        return ProgramVersionView.From(version);
     }
 
     public static TimeZoneInfo Zone(string id) =>

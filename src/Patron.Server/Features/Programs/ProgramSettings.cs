@@ -20,6 +20,9 @@ public sealed record ProgramSettingsView(
     DateOnly Today)
 {
     public bool IsDraft => Version.Status == "draft";
+
+    /// <summary>The stored file's <see cref="ProgramSettings.Stamp"/>, carried by the editor's form.</summary>
+    public string Stamp { get; init; } = "";
 }
 
 /// <summary>
@@ -40,7 +43,7 @@ public sealed class ProgramSettings(PatronDb db, ProgramRules rules, AuditLog au
             ?? throw Problem.NotFound("program.version_not_found", "No such version of this program.");
         var today = await TodayAsync(programId, ct);
         var inForce = await rules.TryInForceAsync(programId, today, ct);
-        return new ProgramSettingsView(program.Id, program.Code, program.Name, ProgramVersionView.From(version), version.Rules, inForce?.Version, today);
+        return new ProgramSettingsView(program.Id, program.Code, program.Name, ProgramVersionView.From(version), version.Rules, inForce?.Version, today) { Stamp = Stamp(version.Definition) };
     }
 
     /// <summary>A new draft whose rules are a copy of the version in force today, effective from today.</summary>
@@ -63,7 +66,8 @@ public sealed class ProgramSettings(PatronDb db, ProgramRules rules, AuditLog au
     /// Saves the editor's fields into a draft. Every problem (the fields' own and the program
     /// file's rules) is reported as a 400 naming the form field; nothing is saved then.
     /// </summary>
-    public async Task<ProgramVersionView> SaveAsync(long programId, int versionNumber, ProgramSettingsForm form, CallerScope caller, CancellationToken ct)
+    /// <param name="stamp">The draft's <see cref="Stamp"/> when the editor was opened: a save over someone else's later save answers 409.</param>
+    public async Task<ProgramVersionView> SaveAsync(long programId, int versionNumber, ProgramSettingsForm form, CallerScope caller, CancellationToken ct, string? stamp = null)
     {
         EnsureCanEdit(caller);
         var program = await rules.ProgramAsync(programId, caller, ct);
@@ -71,6 +75,11 @@ public sealed class ProgramSettings(PatronDb db, ProgramRules rules, AuditLog au
         if (version.Status == ProgramVersionStatus.Published)
         {
             throw Problem.Conflict("program.version_published", "A published version cannot change; make a new draft.");
+        }
+
+        if (stamp is { } opened && opened != Stamp(version.Definition))
+        {
+            throw Problem.Conflict("program.version_changed", "Someone else saved or published this version meanwhile; open it again.");
         }
 
         var built = form.Build(version.Definition);
@@ -102,17 +111,13 @@ public sealed class ProgramSettings(PatronDb db, ProgramRules rules, AuditLog au
         var after = JsonNode.Parse(version.Definition)!.AsObject();
         var changed = after.Select(p => p.Key).Where(k => !JsonNode.DeepEquals(before[k], after[k])).ToList();
         audit.Record(caller, "program.draft_saved", null, null, "program", programId, new { version = versionNumber, effectiveFrom = version.EffectiveFrom, changed });
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            throw Problem.Conflict("program.version_changed", "Someone else saved or published this version meanwhile; open it again.");
-        }
+        await rules.SaveVersionAsync(ct);
 
         return ProgramVersionView.From(version);
     }
+
+    /// <summary>A digest of a version's stored file: what an editor saw when it opened the draft.</summary>
+    public static string Stamp(string definition) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(definition)))[..24];
 
     /// <summary>Today in the program's time zone: the day a new draft starts and the version in force is read for.</summary>
     public async Task<DateOnly> TodayAsync(long programId, CancellationToken ct)
