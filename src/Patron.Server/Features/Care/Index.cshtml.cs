@@ -108,25 +108,16 @@ public sealed class IndexModel(CarePlans care, StoreDirectory stores, IStringLoc
             return Forbid();
         }
 
-        try
+        var answer = await this.TryFormAsync(async () =>
         {
             TempData["flash"] = await action(CallerScope.From(User), ct);
             return RedirectToPage(new { storeId = Store!.Id, days = Days, taskPage = TaskPage, refillPage = RefillPage });
-        }
-        catch (ProblemException p) when (p.Status == StatusCodes.Status404NotFound)
+        }, l, prefix);
+        if (answer is not null)
         {
-            return NotFound();
-        }
-        catch (ProblemException p) when (p.Status == StatusCodes.Status403Forbidden)
-        {
-            return Forbid();
-        }
-        catch (ProblemException p)
-        {
-            ModelState.AddProblem(p, l, prefix);
+            return answer;
         }
 
-        Response.StatusCode = StatusCodes.Status400BadRequest;
         await LoadListsAsync(ct);
         return Page();
     }

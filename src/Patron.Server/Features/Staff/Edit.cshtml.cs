@@ -100,27 +100,10 @@ public sealed class EditModel(StaffAdmin admin, StoreDirectory stores, IStringLo
             return NotFound();
         }
 
-        try
+        var answer = await this.TryFormAsync(async () => await action(CallerScope.From(User), ct) is { } flash ? Flash(flash, id) : null, l, prefix);
+        if (answer is not null)
         {
-            var flash = await action(CallerScope.From(User), ct);
-            if (flash is not null)
-            {
-                TempData["flash"] = flash;
-                return RedirectToPage(new { id });
-            }
-        }
-        catch (ProblemException p) when (p.Status == StatusCodes.Status404NotFound)
-        {
-            return NotFound();
-        }
-        catch (ProblemException p) when (p.Status == StatusCodes.Status403Forbidden)
-        {
-            return Forbid();
-        }
-        catch (ProblemException p)
-        {
-            ModelState.AddProblem(p, l, prefix);
-            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return answer;
         }
 
         await LoadAsync(id, ct);
@@ -148,5 +131,11 @@ public sealed class EditModel(StaffAdmin admin, StoreDirectory stores, IStringLo
 
         Stores = await stores.ListAsync(caller, ct);
         return true;
+    }
+
+    private RedirectToPageResult Flash(string message, long id)
+    {
+        TempData["flash"] = message;
+        return RedirectToPage(new { id });
     }
 }

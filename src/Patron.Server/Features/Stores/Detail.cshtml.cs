@@ -118,35 +118,11 @@ public sealed class DetailModel(StoreDirectory stores, TerminalAdmin terminals, 
             return NotFound();
         }
 
-        try
+        // The terminal's "name" field is the page's TerminalName.
+        var answer = await this.TryFormAsync(async () => await action(Caller, ct) is { } flash ? Flash(flash, id) : null, l, terminalNameField ? "Terminal" : prefix, keepConflict: true);
+        if (answer is not null)
         {
-            var flash = await action(Caller, ct);
-            if (flash is not null)
-            {
-                TempData["flash"] = flash;
-                return RedirectToPage(new { id });
-            }
-        }
-        catch (ProblemException p) when (p.Status == StatusCodes.Status404NotFound)
-        {
-            return NotFound();
-        }
-        catch (ProblemException p) when (p.Status == StatusCodes.Status403Forbidden)
-        {
-            return Forbid();
-        }
-        catch (ProblemException p)
-        {
-            if (terminalNameField && p.Errors.Any(e => e.Field == "name"))
-            {
-                ModelState.AddModelError(nameof(TerminalName), ProblemWriter.Translate(l, p.Errors[0].Code, p.Errors[0].Message));
-            }
-            else
-            {
-                ModelState.AddProblem(p, l, prefix);
-            }
-
-            Response.StatusCode = p.Status == StatusCodes.Status409Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest;
+            return answer;
         }
 
         await LoadAsync(id, ct);
@@ -193,5 +169,11 @@ public sealed class DetailModel(StoreDirectory stores, TerminalAdmin terminals, 
         }
 
         return true;
+    }
+
+    private RedirectToPageResult Flash(string message, long id)
+    {
+        TempData["flash"] = message;
+        return RedirectToPage(new { id });
     }
 }
