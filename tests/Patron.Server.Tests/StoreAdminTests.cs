@@ -269,6 +269,10 @@ public abstract class StoreAdminTests(PatronApp app)
             Assert.Contains("/denied", (await staff.PostFormAsync($"/stores/{a1}?handler=Revoke", new() { ["terminalId"] = id })).Headers.Location?.ToString() ?? "", StringComparison.Ordinal);
         }
 
+        // An administrator's nameless terminal: refused beside the name field, nothing made.
+        var nameless = await (await app.SignInAsync("admin")).PostFormAsync($"/stores/{a1}?handler=CreateTerminal", new() { ["TerminalName"] = " " });
+        Assert.Equal(HttpStatusCode.BadRequest, nameless.StatusCode);
+        Assert.Matches("is-invalid\" name=\"TerminalName\"", await nameless.ReadText());
         Assert.Equal(before, await app.WithDbAsync(db => db.Terminals.CountAsync()));
         var after = await app.WithDbAsync(db => db.Terminals.Where(t => t.Id == terminalA1.Id).Select(t => new { t.KeyId, t.RevokedAt }).SingleAsync());
         Assert.Equal((terminalA1.KeyId, (DateTime?)null), (after.KeyId, after.RevokedAt));
