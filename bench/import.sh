@@ -24,16 +24,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 
 mkdir -p "$out"
-log "building Patron (Release) and Patron.Bench"
-if [ -z "${PATRON_SERVER_DLL:-}" ]; then
-    dotnet build "$root/src/Patron.Server/Patron.Server.csproj" -c Release -v q -nologo >"$out/build-server.log" 2>&1 \
-        || { tail -30 "$out/build-server.log"; exit 1; }
-    PATRON_SERVER_DLL="$root/src/Patron.Server/bin/Release/net10.0/Patron.Server.dll"
-fi
-PATRON_SERVER_DLL=$(realpath "$PATRON_SERVER_DLL")
-dotnet build "$here/Patron.Bench/Patron.Bench.csproj" -c Release -v q -nologo >"$out/build-bench.log" 2>&1 \
-    || { tail -30 "$out/build-bench.log"; exit 1; }
-bench_dll="$here/Patron.Bench/bin/Release/net10.0/Patron.Bench.dll"
+build_patron_and_bench
 
 work=$(mktemp -d /tmp/patron-import.XXXXXX)
 cleanup() {

@@ -42,3 +42,19 @@ stop_cluster() {
         as_pg "$pgbin/pg_ctl" -D "$dir/pg" -m fast -w stop >/dev/null 2>&1 || true
     fi
 }
+
+# build_patron_and_bench: builds Patron (Release, unless PATRON_SERVER_DLL names one) and
+# Patron.Bench, logging to $out; sets PATRON_SERVER_DLL and bench_dll. Needs $root, $here, $out.
+build_patron_and_bench() {
+    log "building Patron (Release) and Patron.Bench"
+    if [ -z "${PATRON_SERVER_DLL:-}" ]; then
+        dotnet build "$root/src/Patron.Server/Patron.Server.csproj" -c Release -v q -nologo >"$out/build-server.log" 2>&1 \
+            || { tail -30 "$out/build-server.log"; exit 1; }
+        PATRON_SERVER_DLL="$root/src/Patron.Server/bin/Release/net10.0/Patron.Server.dll"
+    fi
+    PATRON_SERVER_DLL=$(realpath "$PATRON_SERVER_DLL")
+    [ -f "$PATRON_SERVER_DLL" ] || { echo "no $PATRON_SERVER_DLL" >&2; exit 1; }
+    dotnet build "$here/Patron.Bench/Patron.Bench.csproj" -c Release -v q -nologo >"$out/build-bench.log" 2>&1 \
+        || { tail -30 "$out/build-bench.log"; exit 1; }
+    bench_dll="$here/Patron.Bench/bin/Release/net10.0/Patron.Bench.dll"
+}
