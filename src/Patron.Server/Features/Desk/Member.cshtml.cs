@@ -7,6 +7,7 @@ using Microsoft.Extensions.Localization;
 using Patron.Domain.Pricing;
 using Patron.Server.Features.Checkout;
 using Patron.Server.Features.Points;
+using Patron.Server.Features.Programs;
 using Patron.Server.Features.Stores;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Data;
@@ -122,7 +123,7 @@ public sealed partial class MemberModel(
                 Show(Problem.FromDomain(d), request.Rows);
             }
 
-            await RequoteAsync(request.Request, request.Rows, ct);
+            await RequoteAsync(request.Request, request.Rows, ct, asEntered: false);
         }
 
         Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -150,12 +151,12 @@ public sealed partial class MemberModel(
                 catch (ProblemException p) when (p.Status != StatusCodes.Status404NotFound)
                 {
                     Show(p, request.Rows);
-                    await RequoteAsync(request.Request, request.Rows, ct);
+                    await RequoteAsync(request.Request, request.Rows, ct, asEntered: false);
                 }
                 catch (Domain.Common.DomainException d)
                 {
                     Show(Problem.FromDomain(d), request.Rows);
-                    await RequoteAsync(request.Request, request.Rows, ct);
+                    await RequoteAsync(request.Request, request.Rows, ct, asEntered: false);
                 }
 
                 Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -165,7 +166,8 @@ public sealed partial class MemberModel(
             try
             {
                 // The order number is made here; the form's key (as the API's Idempotency-Key) makes a second submit answer with the first sale.
-                var order = "D" + clock.GetUtcNow().ToOffset(TimeSpan.FromHours(8)).ToString("yyMMddHHmmss", CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
+                var zone = ProgramRules.Zone(Stores.FirstOrDefault(x => x.Id == StoreId)?.TimeZone ?? Domain.Organisation.Store.DefaultTimeZone);
+                var order = "D" + TimeZoneInfo.ConvertTimeFromUtc(clock.GetUtcNow().UtcDateTime, zone).ToString("yyMMddHHmmss", CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
                 var (result, _) = await idempotency.RunAsync(caller, Blank(Key) ?? NewKey(), new { op = "desk_sale", request = request.Request },
                     c => sale.HandleAsync(request.Request with { OrderNumber = order }, caller, c), ct);
                 TempData["flash"] = l["Sale recorded: order {0}.", result.OrderNumber].Value;
@@ -202,12 +204,16 @@ public sealed partial class MemberModel(
     /// itself, such as a missing acknowledgement), otherwise without the payments so the cashier
     /// sees the options beside the errors; then it must be priced again before it can be recorded.
     /// </summary>
-    private async Task RequoteAsync(SaleRequest request, IReadOnlyList<int> rows, CancellationToken ct)
+    /// <param name="asEntered">False when pricing it as entered has just been refused: go straight to the basket without payments.</param>
+    private async Task RequoteAsync(SaleRequest request, IReadOnlyList<int> rows, CancellationToken ct, bool asEntered = true)
     {
         try
         {
-            await PriceAsync(request, rows, ct);
-            return;
+            if (asEntered)
+            {
+                await PriceAsync(request, rows, ct);
+                return;
+            }
         }
         catch (ProblemException)
         {
