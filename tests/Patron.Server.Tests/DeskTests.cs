@@ -247,9 +247,12 @@ public abstract class DeskTests(PatronApp app)
     }
 
     [Fact]
-    public async Task DoubleSubmit_RecordsOneSale()
+    public async Task DoubleSubmit_RecordsOneSale_NumberedByTheStoresDate()
     {
+        // 17:30 UTC is 01:30 the next day in the store's zone (Asia/Shanghai): the order number carries the store's date.
         await EnsureProgramAsync();
+        var storeNow = new DateTimeOffset(app.Clock.GetUtcNow().UtcDateTime.Date.AddHours(17).AddMinutes(30), TimeSpan.Zero);
+        app.Clock.Set(storeNow);
         var member = await EnrolAsync();
         var cashier = await app.SignInAsync("cashier-a1");
         var form = Form([("P1", "1", "10.00", null)], ("Key", "DESK-" + Guid.NewGuid().ToString("N")));
@@ -258,6 +261,8 @@ public abstract class DeskTests(PatronApp app)
         Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
         Assert.Equal(first.Headers.Location, second.Headers.Location);
         Assert.Equal(1, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member)));
+        var order = await app.WithDbAsync(db => db.Sales.Where(s => s.MemberId == member).Select(s => s.OrderNumber).SingleAsync());
+        Assert.StartsWith("D" + storeNow.ToOffset(TimeSpan.FromHours(8)).ToString("yyMMddHHmm", System.Globalization.CultureInfo.InvariantCulture), order, StringComparison.Ordinal);
     }
 
     [Fact]

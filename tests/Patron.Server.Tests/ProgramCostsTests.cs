@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Patron.Server.Infrastructure.Problems;
 using Patron.Server.Tests.Infrastructure;
 using static Patron.Server.Tests.MembersApiTests;
@@ -97,6 +98,21 @@ public abstract class ProgramCostsTests(PatronApp app)
         var storeB1 = await app.WithDbAsync(db => db.Stores.Where(x => x.Id == app.Org.StoreB1).Select(x => x.Name).SingleAsync());
         Assert.DoesNotContain(storeB1, managerPage, StringComparison.Ordinal);
         app.Clock.Set(today);
+    }
+
+    [Fact]
+    public async Task LiabilitySnapshot_TakenByManyAtOnce_IsComputedOnce_AndPressedAgainWithinTheInterval_IsKept()
+    {
+        var snapshot = app.Services.GetRequiredService<Patron.Server.Features.StoredValue.LiabilitySnapshot>();
+        app.Clock.Advance(TimeSpan.FromDays(30)); // after any snapshot the other tests took (one of them takes its own days ahead)
+        var taken = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => snapshot.TakeAsync(TestContext.Current.CancellationToken))));
+        Assert.All(taken, t => Assert.Same(taken[0], t)); // the callers that waited got the one report taken, not one each
+        Assert.Equal(app.Clock.GetUtcNow().UtcDateTime, taken[0].At);
+
+        app.Clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Same(taken[0], await snapshot.TakeAsync(TestContext.Current.CancellationToken)); // pressed again within the interval
+        app.Clock.Advance(Patron.Server.Features.StoredValue.LiabilitySnapshot.MinInterval);
+        Assert.NotSame(taken[0], await snapshot.TakeAsync(TestContext.Current.CancellationToken));
     }
 
     private static readonly TimeSpan LiabilitySnapshotAge = Patron.Server.Features.StoredValue.LiabilitySnapshot.MaxAge;
