@@ -134,6 +134,32 @@ public abstract partial class Member360Tests(PatronApp app)
     }
 
     [Fact]
+    public async Task SalesTab_LinksAReceipt_OnlyWhereTheCallerMayOpenIt()
+    {
+        await EnsureProgramAsync();
+        using var a2 = app.TerminalClient(app.Org.TerminalA2);
+        var member = await EnrolAsync(_a1, "小票链接");
+        var (atA1, atA2) = ($"LNK1-{member}", $"LNK2-{member}");
+        foreach (var (terminal, order) in new[] { (_a1, atA1), (a2, atA2) })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await terminal.PostJson("/api/checkout/sales", new { orderNumber = order, memberId = member, lines = new[] { new { sku = "X", quantity = 1, unitPrice = 1_000 } } })).StatusCode);
+        }
+
+        var ids = await app.WithDbAsync(db => db.Sales.Where(s => s.MemberId == member).ToDictionaryAsync(s => s.OrderNumber, s => s.Id));
+        async Task<(bool A1, bool A2)> LinksAsync(string user)
+        {
+            var tab = await (await app.SignInAsync(user)).GetPageAsync($"/members/{member}?tab=sales");
+            Assert.Contains(atA2, tab, StringComparison.Ordinal); // the row is there either way
+            return (tab.Contains($"href=\"/desk/sales/{ids[atA1]}\"", StringComparison.Ordinal), tab.Contains($"href=\"/desk/sales/{ids[atA2]}\"", StringComparison.Ordinal));
+        }
+
+        Assert.Equal((true, false), await LinksAsync("cashier-a1")); // the member is A1's; the A2 receipt opens only at A2
+        Assert.Equal((true, true), await LinksAsync("manager-a"));
+        Assert.Equal((true, true), await LinksAsync("admin"));
+        Assert.Equal((false, false), await LinksAsync("auditor")); // not a counter role
+    }
+
+    [Fact]
     public async Task MemberOfAnotherChain_IsNotFound_OnEveryTab()
     {
         var b1 = app.TerminalClient(app.Org.TerminalB1);
