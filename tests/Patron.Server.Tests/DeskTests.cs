@@ -266,6 +266,20 @@ public abstract class DeskTests(PatronApp app)
     }
 
     [Fact]
+    public async Task MemberPanel_LinksTheMemberPage_OnlyWhereItOpens()
+    {
+        await EnsureProgramAsync();
+        var member = await EnrolAsync(); // at A1
+        foreach (var (user, linked) in new[] { ("cashier-a1", true), ("cashier-a2", false), ("manager-a", true) })
+        {
+            var cashier = await app.SignInAsync(user);
+            var panel = await cashier.GetPageAsync($"/desk/{member}"); // the desk serves the chain's members at every store
+            Assert.Equal(linked, panel.Contains("data-testid=\"link-member\"", StringComparison.Ordinal));
+            Assert.Equal(linked ? HttpStatusCode.OK : HttpStatusCode.NotFound, (await cashier.GetAsync($"/members/{member}")).StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task AnotherChainsCashier_FindsNeitherTheMemberPanelNorTheReceipt()
     {
         await EnsureProgramAsync();
