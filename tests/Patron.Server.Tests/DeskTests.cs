@@ -263,6 +263,8 @@ public abstract class DeskTests(PatronApp app)
         Assert.Equal(1, await app.WithDbAsync(db => db.Sales.CountAsync(s => s.MemberId == member)));
         var order = await app.WithDbAsync(db => db.Sales.Where(s => s.MemberId == member).Select(s => s.OrderNumber).SingleAsync());
         Assert.StartsWith("D" + storeNow.ToOffset(TimeSpan.FromHours(8)).ToString("yyMMddHHmm", System.Globalization.CultureInfo.InvariantCulture), order, StringComparison.Ordinal);
+        var receipt = await cashier.GetPageAsync(first.Headers.Location!.OriginalString);
+        Assert.Contains(storeNow.ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture), receipt, StringComparison.Ordinal); // the console's clock (Asia/Shanghai), whatever the server's zone
     }
 
     [Fact]

@@ -50,6 +50,7 @@ public static class PatronHost
         services.AddDbContextPool<PatronDb>((sp, o) => sp.GetRequiredService<DatabaseSettings>().Apply(o));
         services.AddDataProtection().SetApplicationName("Patron").PersistKeysToDbContext<PatronDb>();
         services.AddSingleton<PersonalDataProtector>();
+        services.AddSingleton(sp => Localization.ConsoleTime.From(sp.GetRequiredService<IConfiguration>()));
 
         services.AddLocalization(o => o.ResourcesPath = "Resources");
         services.Configure<RequestLocalizationOptions>(o =>
