@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.EntityFrameworkCore;
 using Patron.Data;
+using Patron.Domain.Common;
 using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Infrastructure.Jobs;
@@ -149,9 +150,10 @@ public sealed class ConsoleJobRunner(
             await StopAsync(stopReporting, reporting);
             log.LogWarning("Console job {Job} was taken up by another runner; this one stops", id);
         }
-        catch (ProblemException p)
+        catch (Exception e) when (e is ProblemException or DomainException)
         {
             await StopAsync(stopReporting, reporting);
+            var p = e as ProblemException ?? Problem.FromDomain((DomainException)e);
             var first = p.Errors.Count > 0 ? p.Errors[0] : null;
             await FinishAsync(id, attempt, ConsoleJobStatus.Failed, first?.Code ?? p.Code, first?.Message ?? p.Message, null);
         }
