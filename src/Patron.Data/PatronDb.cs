@@ -99,6 +99,10 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
 
     public DbSet<AppSecret> AppSecrets => Set<AppSecret>();
 
+    public DbSet<ConsoleJob> ConsoleJobs => Set<ConsoleJob>();
+
+    public DbSet<ConsoleJobFile> ConsoleJobFiles => Set<ConsoleJobFile>();
+
     /// <summary>The Data Protection key ring, shared by every node (cookies, encrypted fields).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 

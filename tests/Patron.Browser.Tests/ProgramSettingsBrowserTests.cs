@@ -54,11 +54,15 @@ public sealed class ProgramSettingsBrowserTests(BrowserFixture browser, ConsoleH
         await Page.GetByTestId("save").ClickAsync();
         await Expect(Page.GetByTestId("flash")).ToContainTextAsync("草稿版本 2 已保存");
 
+        // The simulation runs as a job: its page follows it, shows the report, and leads back to publish.
         await Page.GetByTestId("simulate").ClickAsync();
+        await Expect(Page.GetByTestId("job-panel")).ToBeVisibleAsync();
         var simulation = Page.GetByTestId("simulation");
         await Expect(simulation).ToContainTextAsync("现行规则 (v1)");
         await Expect(simulation).ToContainTextAsync("本版本 (v2)");
         await Expect(simulation).ToContainTextAsync("silver 1"); // 60,000 points earned: silver under the draft, standard under v1
+        await Expect(Page.GetByTestId("job-status")).ToHaveTextAsync("已完成");
+        await Page.GetByTestId("job-back").ClickAsync();
         await Page.GetByTestId("publish").ClickAsync();
 
         await Expect(Page.GetByTestId("flash")).ToContainTextAsync("版本 2 已发布");

@@ -224,11 +224,16 @@ public abstract partial class Member360Tests(PatronApp app)
         Assert.Empty(RowIds(await cashier.GetPageAsync("/members?from=2027-03-10&to=2027-03-10")));
         Assert.Equal(HttpStatusCode.Redirect, (await cashier.GetAsync($"/members?{period}")).StatusCode);
 
-        // The export link carries the list's filter: the same members, masked, audited with the filter.
+        // The export button carries the list's filter into its job: the same members, masked, audited with the filter.
         var filtered = await manager.GetPageAsync($"/members?{period}&tier=silver");
-        var link = WebUtility.HtmlDecode(Regex.Match(filtered, "href=\"([^\"]+)\" data-testid=\"export-link\"").Groups[1].Value);
-        Assert.Equal($"/api/members/export.csv?storeId={app.Org.StoreA2}&tier=silver&from=2027-03-10&to=2027-03-10", link);
-        var csv = await (await manager.Http.Get(link)).ReadText();
+        var form = Regex.Match(filtered, "<form[^>]*data-testid=\"export-form\"[^>]*>(.*?)</form>", RegexOptions.Singleline).Groups[1].Value;
+        var fields = Regex.Matches(form, "name=\"(\\w+)\" value=\"([^\"]*)\"").ToDictionary(m => m.Groups[1].Value, m => WebUtility.HtmlDecode(m.Groups[2].Value));
+        Assert.Equal((app.Org.StoreA2.ToString(System.Globalization.CultureInfo.InvariantCulture), "silver", "2027-03-10", "2027-03-10"), (fields["storeId"], fields["tier"], fields["from"], fields["to"]));
+        var queued = await manager.PostFormAsync("/members?handler=Export", fields);
+        Assert.Equal(HttpStatusCode.Redirect, queued.StatusCode);
+        var job = long.Parse(queued.Headers.Location!.OriginalString["/jobs/".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal("completed", (await ConsoleJobTests.WaitAsync(manager, job)).GetProperty("status").GetString());
+        var csv = await (await manager.Http.Get($"/api/jobs/{job}/file")).ReadText();
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
         Assert.StartsWith($"{bob},B", lines[1], StringComparison.Ordinal);

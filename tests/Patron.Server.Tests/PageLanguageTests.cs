@@ -54,7 +54,21 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         var cashierA1 = await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "cashier-a1").Select(s => s.Id).SingleAsync());
         string[] storePages = [$"/stores/{app.Org.StoreA1}", $"/staff/{cashierA1}"];
         string[] programPages = [$"/programs/{app.Org.ProgramA}/versions/{version}/edit", $"/programs/{app.Org.ProgramA}/versions/{draft}/edit?month=2026-11"];
-        string[] pages = [.. storePages, .. programPages, "/", "/members", "/members?sort=points&status=active&from=2026-01-01", "/members?from=2026-02-01&to=2026-01-01", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages, .. deskPages];
+        var jobIds = new List<long>();
+        foreach (var (url, body) in new (string, object)[]
+        {
+            ($"/api/programs/{app.Org.ProgramA}/versions/{draft}/simulations", new { }),
+            ($"/api/programs/{app.Org.ProgramA}/versions/{draft}/simulations", new { from = "2026-02-01", to = "2026-01-01" }),
+            ("/api/members/exports", new { }),
+        })
+        {
+            var job = (await (await admin.Http.PostJson(url, body)).ReadJson()).GetProperty("id").GetInt64();
+            await ConsoleJobTests.WaitAsync(admin, job);
+            jobIds.Add(job);
+        }
+
+        string[] jobPages = ["/jobs", .. jobIds.Select(j => $"/jobs/{j}")];
+        string[] pages = [.. storePages, .. programPages, .. jobPages, "/", "/members", "/members?sort=points&status=active&from=2026-01-01", "/members?from=2026-02-01&to=2026-01-01", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages, .. deskPages];
         var walks = new (string Login, string[] Pages)[]
         {
             ("admin", pages),

@@ -28,14 +28,16 @@ public abstract class ProgramPagesTests(PatronApp app)
         Assert.Contains("已导入草稿版本 1", page);
         Assert.Contains("草稿", page);
 
+        // A simulation runs as a job: its page shows how it ended.
         var simulated = await admin.PostFormAsync($"/programs?handler=Simulate&programId={app.Org.ProgramA}&version=1", new() { ["From"] = "", ["To"] = "" });
-        Assert.Contains("没有已发布的规则", await simulated.ReadText()); // nothing in force yet to compare with
+        Assert.Equal(HttpStatusCode.Redirect, simulated.StatusCode);
+        Assert.Contains("没有已发布的规则", await ConsoleJobTests.JobPageAsync(admin, simulated)); // nothing in force yet to compare with
 
         var published = await admin.PostFormAsync($"/programs?handler=Publish&programId={app.Org.ProgramA}&version=1", []);
         Assert.Equal(HttpStatusCode.Redirect, published.StatusCode);
         Assert.Contains("版本 1 已发布", await admin.GetPageAsync("/programs"));
         var simulation = await admin.PostFormAsync($"/programs?handler=Simulate&programId={app.Org.ProgramA}&version=1", []);
-        Assert.Contains("data-testid=\"simulation\"", await simulation.ReadText());
+        Assert.Contains("data-testid=\"simulation\"", await ConsoleJobTests.JobPageAsync(admin, simulation));
 
         var cashier = await app.SignInAsync("cashier-a1");
         var readOnly = await cashier.GetPageAsync("/programs");

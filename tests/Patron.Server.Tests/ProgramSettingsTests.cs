@@ -245,7 +245,7 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
             var future = await admin.PostFormAsync(url + "?handler=Save", new(fields) { ["effectiveFrom"] = "2026-11-20", ["tiers[1].qualification.threshold"] = "80000" });
             Assert.Equal(HttpStatusCode.Redirect, future.StatusCode);
             var simulated = await admin.PostFormAsync(url + "?handler=Simulate", new() { ["From"] = "2026-10-01", ["To"] = "2026-11-09" });
-            Assert.Contains("data-testid=\"simulation\"", await simulated.ReadText());
+            Assert.Contains("data-testid=\"simulation\"", await ConsoleJobTests.JobPageAsync(admin, simulated));
             Assert.Equal(HttpStatusCode.Redirect, (await admin.PostFormAsync(url + "?handler=Publish", [])).StatusCode);
             Assert.Equal(ProgramVersionStatus.Published, await StatusAsync(app.Org.ProgramB, draft));
 

@@ -76,3 +76,28 @@ internal sealed class ImportUploadErrorConfiguration : IEntityTypeConfiguration<
         b.HasOne<ImportUpload>().WithMany().HasForeignKey(x => x.UploadId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class ConsoleJobConfiguration : IEntityTypeConfiguration<ConsoleJob>
+{
+    public void Configure(EntityTypeBuilder<ConsoleJob> b)
+    {
+        b.ToTable("console_jobs");
+        b.Property(x => x.ErrorCode).HasMaxLength(60);
+        b.Property(x => x.ErrorMessage).HasMaxLength(500);
+        b.Property(x => x.FileName).HasMaxLength(100);
+        b.HasIndex(x => new { x.Status, x.Id });
+        b.HasIndex(x => new { x.StaffId, x.Id });
+    }
+}
+
+internal sealed class ConsoleJobFileConfiguration : IEntityTypeConfiguration<ConsoleJobFile>
+{
+    public void Configure(EntityTypeBuilder<ConsoleJobFile> b)
+    {
+        b.ToTable("console_job_files");
+        b.HasKey(x => x.JobId);
+        b.Property(x => x.JobId).ValueGeneratedNever();
+        b.Property(x => x.ContentType).HasMaxLength(100);
+        b.HasOne<ConsoleJob>().WithOne().HasForeignKey<ConsoleJobFile>(x => x.JobId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

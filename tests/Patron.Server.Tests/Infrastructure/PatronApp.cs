@@ -31,6 +31,9 @@ public abstract partial class PatronApp : WebApplicationFactory<Program>, IAsync
     /// <summary>Clear phone or ID numbers in responses and logs; the host fails its tests when it stops with any.</summary>
     public PersonalDataWatch Watch { get; } = new();
 
+    /// <summary>Sees console jobs' progress reports (and can hold a job while a test reads it).</summary>
+    public JobProbe JobProbe { get; } = new();
+
     public string ConnectionString { get; private set; } = "";
 
     public abstract DatabaseProvider Provider { get; }
@@ -91,6 +94,7 @@ public abstract partial class PatronApp : WebApplicationFactory<Program>, IAsync
         {
             s.AddSingleton<TimeProvider>(Clock);
             s.AddSingleton(Watch.StartupFilter());
+            s.AddSingleton<Patron.Server.Infrastructure.Jobs.IConsoleJobProbe>(JobProbe);
         });
     }
 

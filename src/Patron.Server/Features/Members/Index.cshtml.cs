@@ -79,8 +79,29 @@ public sealed class IndexModel(FindMembers find, EnrollMember enrol, StoreDirect
         return "/members?" + query;
     }
 
-    /// <summary>The masked export of the members this filter lists (the API's own permission and scope rules apply).</summary>
+    /// <summary>The masked export of the members this filter lists, for API clients (the export button starts a job instead).</summary>
     public string ExportLink => "/api/members/export.csv" + (FilterQuery.Length > 0 ? "?" + FilterQuery : "");
+
+    /// <summary>Starts the masked export of the members this filter lists as a console job, and shows the job's page.</summary>
+    public async Task<IActionResult> OnPostExportAsync([FromServices] Jobs.ConsoleJobs jobs, CancellationToken ct)
+    {
+        try
+        {
+            var job = await jobs.QueueAsync(Patron.Data.ConsoleJobKind.MemberExport, new MemberExportFilter(StoreId, From, To, Tier, Status), User, ct);
+            return Redirect($"/jobs/{job.Id}");
+        }
+        catch (ProblemException p) when (p.Status == StatusCodes.Status403Forbidden)
+        {
+            return Forbid();
+        }
+        catch (ProblemException p)
+        {
+            ModelState.AddProblem(p, l);
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            await LoadAsync(ct);
+            return Page();
+        }
+    }
 
     /// <summary>Sorting by a column: the first click sorts it the natural way, the next reverses it.</summary>
     public string SortLink(string column)

@@ -24,7 +24,8 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
 {
     public const int MaxRows = 1_000_000;
 
-    public async Task WriteAsync(Stream output, MemberExportRequest r, bool unmasked, CallerScope caller, CancellationToken ct)
+    /// <summary>Writes the export; <paramref name="progress"/> hears the fraction of the members written so far.</summary>
+    public async Task WriteAsync(Stream output, MemberExportRequest r, bool unmasked, CallerScope caller, CancellationToken ct, IProgress<double>? progress = null)
     {
         if (r.StoreId is { } s && !caller.CanBrowseStore(s))
         {
@@ -70,6 +71,9 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
         audit.Record(caller, unmasked ? "members.exported_unmasked" : "members.exported", r.StoreId, null, null, null, new { r.StoreId, r.From, r.To, r.Tier, r.Status, reason = unmasked ? r.Reason : null });
         await db.SaveChangesAsync(ct);
         await using var writer = new StreamWriter(output, new UTF8Encoding(true), 1 << 16, leaveOpen: true);
+        var total = progress is null ? 0 : Math.Min(await query.CountAsync(ct), MaxRows);
+        var written = 0;
+        progress?.Report(0);
         await writer.WriteAsync("id,name,mobile,id_number,gender,birthday,card_number,store,enrolled_at,channel,tier,points,stored_principal,stored_bonus,district,community\r\n");
         await foreach (var m in rows.Take(MaxRows).AsAsyncEnumerable().WithCancellation(ct))
         {
@@ -81,6 +85,8 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
             await writer.WriteAsync(string.Join(',', m.Id.ToString(CultureInfo.InvariantCulture), Cell(unmasked ? m.Name : Masking.Name(m.Name)), mobile, id, m.Gender.ToString().ToLowerInvariant(),
                 birthday, card, Cell(m.StoreCode), m.EnrolledAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
                 m.Channel, m.Tier ?? "", m.Points.ToString(CultureInfo.InvariantCulture), Yuan(m.Principal), Yuan(m.Bonus), Cell(m.District ?? ""), Cell(m.Community ?? "")) + "\r\n");
+            written++;
+            progress?.Report(total == 0 ? 1 : Math.Min(1, (double)written / total));
         }
 
         await writer.FlushAsync(ct);

@@ -15,7 +15,7 @@ namespace Patron.Server.Features.Programs;
 /// (administrators and marketing), simulated beside the rules in force and published; published
 /// versions and other roles see the same page read only.
 /// </summary>
-public sealed class EditModel(ProgramSettings settings, ProgramRules rules, SimulateProgram simulate, IStringLocalizer<SharedResource> l) : PageModel
+public sealed class EditModel(ProgramSettings settings, ProgramRules rules, Jobs.ConsoleJobs jobs, IStringLocalizer<SharedResource> l) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public long ProgramId { get; set; }
@@ -44,8 +44,6 @@ public sealed class EditModel(ProgramSettings settings, ProgramRules rules, Simu
     public DateOnly Month { get; private set; }
 
     public IReadOnlyList<MemberDayCell> Calendar { get; private set; } = [];
-
-    public SimulationReport? Simulation { get; private set; }
 
     public async Task OnGetAsync(CancellationToken ct) => await LoadAsync(null, ct);
 
@@ -82,7 +80,9 @@ public sealed class EditModel(ProgramSettings settings, ProgramRules rules, Simu
 
         try
         {
-            Simulation = await simulate.RunAsync(ProgramId, Version, new SimulationRequest(From, To), CallerScope.From(User), ct);
+            // Runs as a console job: its page shows the progress, then the report and the way back here to publish.
+            var job = await jobs.QueueAsync(Patron.Data.ConsoleJobKind.Simulation, new SimulationJobRequest(ProgramId, Version, From, To), User, ct);
+            return Redirect($"/jobs/{job.Id}");
         }
         catch (ProblemException p)
         {

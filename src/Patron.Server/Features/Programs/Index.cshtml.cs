@@ -11,9 +11,9 @@ namespace Patron.Server.Features.Programs;
 
 /// <summary>
 /// Program versions for head office: import a program file as a draft (errors listed by
-/// field), simulate a draft over stored sales, publish, export. Other staff read only.
+/// field), simulate a draft over stored sales (as a console job), publish, export. Other staff read only.
 /// </summary>
-public sealed class IndexModel(StoreDirectory stores, ProgramRules rules, ProgramSettings settings, SimulateProgram simulate, IStringLocalizer<SharedResource> l) : PageModel
+public sealed class IndexModel(StoreDirectory stores, ProgramRules rules, ProgramSettings settings, Jobs.ConsoleJobs jobs, IStringLocalizer<SharedResource> l) : PageModel
 {
     public IReadOnlyList<ProgramView> Programs { get; private set; } = [];
 
@@ -25,10 +25,6 @@ public sealed class IndexModel(StoreDirectory stores, ProgramRules rules, Progra
     public IReadOnlyList<DomainError> FileErrors { get; private set; } = [];
 
     public long? ImportProgramId { get; private set; }
-
-    public SimulationReport? Simulation { get; private set; }
-
-    public (long ProgramId, int Version)? Simulated { get; private set; }
 
     [BindProperty]
     public string? ProgramFile { get; set; }
@@ -124,8 +120,9 @@ public sealed class IndexModel(StoreDirectory stores, ProgramRules rules, Progra
 
         try
         {
-            Simulation = await simulate.RunAsync(programId, version, new SimulationRequest(From, To), CallerScope.From(User), ct);
-            Simulated = (programId, version);
+            // A simulation reads every sale of the period: it runs as a job, whose page shows its progress.
+            var job = await jobs.QueueAsync(Patron.Data.ConsoleJobKind.Simulation, new SimulationJobRequest(programId, version, From, To), User, ct);
+            return Redirect($"/jobs/{job.Id}");
         }
         catch (ProblemException p)
         {

@@ -28,7 +28,8 @@ public sealed class SimulateProgram(PatronDb db, ProgramRules programs, TimeProv
     public const int MaxSales = 200_000;
     private const int Batch = 2_000;
 
-    public async Task<SimulationReport> RunAsync(long programId, int version, SimulationRequest r, CallerScope caller, CancellationToken ct)
+    /// <summary>Runs the simulation; <paramref name="progress"/> hears the fraction of the period's sales counted so far.</summary>
+    public async Task<SimulationReport> RunAsync(long programId, int version, SimulationRequest r, CallerScope caller, CancellationToken ct, IProgress<double>? progress = null)
     {
         if (!caller.CanSeeProgram(programId) || !await db.Programs.AnyAsync(p => p.Id == programId, ct))
         {
@@ -63,10 +64,14 @@ public sealed class SimulateProgram(PatronDb db, ProgramRules programs, TimeProv
         var members = new HashSet<long>();
         long lastId = 0;
         var truncated = false;
+        var period = db.Sales.AsNoTracking()
+            .Where(s => s.ProgramId == programId && s.Kind == SaleKind.Sale && s.MemberId != null && s.LocalDate >= from && s.LocalDate <= to);
+        var total = progress is null ? 0 : Math.Min(await period.CountAsync(ct), MaxSales);
+        progress?.Report(0);
         while (true)
         {
-            var batch = await db.Sales.AsNoTracking().Include(s => s.Lines)
-                .Where(s => s.ProgramId == programId && s.Kind == SaleKind.Sale && s.MemberId != null && s.LocalDate >= from && s.LocalDate <= to && s.Id > lastId)
+            var batch = await period.Include(s => s.Lines)
+                .Where(s => s.Id > lastId)
                 .OrderBy(s => s.Id).Take(Batch).ToListAsync(ct);
             if (batch.Count == 0)
             {
@@ -91,6 +96,7 @@ public sealed class SimulateProgram(PatronDb db, ProgramRules programs, TimeProv
             }
 
             lastId = batch[^1].Id;
+            progress?.Report(total == 0 ? 1 : Math.Min(1, (double)sales / total));
             if (sales >= MaxSales)
             {
                 truncated = true;

@@ -137,6 +137,7 @@ public static class PatronHost
         services.AddScoped<Features.Members.MemberDirectory>();
         services.AddHostedService<JobRunner>();
         Features.Import.ImportsApi.AddMemberImports(services);
+        Features.Jobs.JobsApi.AddConsoleJobs(services);
     }
 
     public static void UsePatron(this WebApplication app)
@@ -182,6 +183,7 @@ public static class PatronHost
         Features.Members.MemberDataExportApi.MapMemberDataExportApi(app);
         Features.Members.MergeApi.MapMergeApi(app);
         Features.Import.ImportsApi.MapImportsApi(app);
+        Features.Jobs.JobsApi.MapJobsApi(app);
         Features.Audit.AuditTrail.Map(app);
         app.MapConsoleEndpoints();
         app.MapRazorPages();

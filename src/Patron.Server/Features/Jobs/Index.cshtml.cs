@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Patron.Server.Infrastructure.Auth;
+
+namespace Patron.Server.Features.Jobs;
+
+/// <summary>My long jobs (simulations, exports), newest first, paged: each links to its page.</summary>
+public sealed class IndexModel(ConsoleJobs jobs) : PageModel
+{
+    public const int PageSize = 20;
+
+    /// <summary>The list's page: "p", as "page" is the Razor Pages route value.</summary>
+    [BindProperty(SupportsGet = true, Name = "p")]
+    public int PageNumber { get; set; } = 1;
+
+    public ConsoleJobPage Jobs { get; private set; } = new([], 1, PageSize, 0);
+
+    public int Pages => Math.Max(1, (Jobs.Total + Jobs.PageSize - 1) / Jobs.PageSize);
+
+    public async Task OnGetAsync(CancellationToken ct) =>
+        Jobs = await jobs.ListAsync(PageNumber, PageSize, CallerScope.From(User), ct);
+}
