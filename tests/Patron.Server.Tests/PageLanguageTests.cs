@@ -54,12 +54,12 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         var cashierA1 = await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "cashier-a1").Select(s => s.Id).SingleAsync());
         string[] storePages = [$"/stores/{app.Org.StoreA1}", $"/staff/{cashierA1}"];
         string[] programPages = [$"/programs/{app.Org.ProgramA}/versions/{version}/edit", $"/programs/{app.Org.ProgramA}/versions/{draft}/edit?month=2026-11"];
-        string[] pages = [.. storePages, .. programPages, "/", "/members", "/members?sort=points&status=active&from=2026-01-01", "/members?from=2026-02-01&to=2026-01-01", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages, .. deskPages];
+        string[] pages = [.. storePages, .. programPages, "/", "/members", "/members?sort=points&status=active&from=2026-01-01", "/members?from=2026-02-01&to=2026-01-01", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/audit?sort=action&action=member.", "/audit?sort=oldest&from=2026-02-01&to=2026-01-01", "/denied", .. memberPages, .. deskPages];
         var walks = new (string Login, string[] Pages)[]
         {
             ("admin", pages),
             ("cashier-a1", ["/", "/members", "/care", $"/programs/{app.Org.ProgramA}/versions/{draft}/edit", .. deskPages, .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
-            ("auditor", ["/", "/finance/liability", "/audit", "/members", $"/members/{member}", .. tabs]),
+            ("auditor", ["/", "/finance/liability", "/audit", "/audit?sort=store", "/members", $"/members/{member}", .. tabs]),
             ("manager-a", ["/", "/stores", "/care", "/catalogue", "/audit", "/finance/liability", .. storePages]),
         };
 
