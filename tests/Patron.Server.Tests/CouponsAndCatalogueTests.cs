@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Patron.Domain.Coupons;
 using Patron.Server.Infrastructure.Problems;
@@ -303,6 +304,45 @@ public abstract class CouponsAndCatalogueTests(PatronApp app)
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var version = (await created.ReadJson()).GetProperty("version").GetInt32();
         Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/{version}/publish", new { })).StatusCode);
+    }
+
+    [Fact]
+    public async Task GiftsWaitingForPickup_ArePagedInTheDatabase_NewestFirst_SoTheOldestAreReachable()
+    {
+        using var b1 = app.TerminalClient(app.Org.TerminalB1);
+        var member = (await (await b1.PostJson("/api/members", new { name = "待领会员", mobile = PatronApp.NewPhone() })).ReadJson()).GetProperty("id").GetInt64();
+        var start = new DateTime(2026, 5, 1, 2, 0, 0, DateTimeKind.Utc);
+        var made = new List<long>();
+        for (var i = 0; i < 25; i++)
+        {
+            made.Add(await app.WithDbAsync(async db =>
+            {
+                var r = new Domain.Rewards.Redemption(app.Org.ProgramB, member, app.Org.StoreB1, "cup", "杯子", Domain.Programs.RewardKind.Gift, 10, 500, null, start.AddMinutes(i));
+                db.Redemptions.Add(r);
+                await db.SaveChangesAsync();
+                return r.Id;
+            }));
+        }
+
+        var waiting = await app.WithDbAsync(db => db.Redemptions.Where(r => r.StoreId == app.Org.StoreB1 && r.Kind == Domain.Programs.RewardKind.Gift && r.Status == Domain.Rewards.RedemptionStatus.Done)
+            .OrderByDescending(r => r.At).ThenByDescending(r => r.Id).Select(r => r.Id).ToListAsync());
+        Assert.Equal(made.Count, waiting.Intersect(made).Count());
+
+        // The API: 200 a page, newest first, the total in a header; a page past the end is empty.
+        var admin = await app.SignInAsync("admin");
+        var first = await admin.Http.Get($"/api/redemptions?storeId={app.Org.StoreB1}&awaitingPickup=true");
+        Assert.Equal(waiting.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), Assert.Single(first.Headers.GetValues("X-Total-Count")));
+        Assert.Equal(waiting.Take(200), (await first.ReadJson()).EnumerateArray().Select(r => r.GetProperty("id").GetInt64()));
+        Assert.Equal(0, (await (await admin.Http.Get($"/api/redemptions?storeId={app.Org.StoreB1}&awaitingPickup=true&page={(waiting.Count / 200) + 2}")).ReadJson()).GetArrayLength());
+
+        // The console: 20 a page with the total; the next page holds the older ones.
+        var desk = $"/catalogue?store={app.Org.StoreB1}";
+        var page1 = await admin.GetPageAsync(desk);
+        Assert.Contains($"data-testid=\"awaiting-total\">{waiting.Count}<", page1, StringComparison.Ordinal);
+        Assert.Equal(waiting.Take(20), Regex.Matches(page1, "data-testid=\"awaiting-row\" data-id=\"(\\d+)\"").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Contains($"href=\"/catalogue?store={app.Org.StoreB1}&amp;ap=2\" data-testid=\"awaiting-next\"", page1, StringComparison.Ordinal);
+        var page2 = await admin.GetPageAsync($"{desk}&ap=2");
+        Assert.Equal(waiting.Skip(20).Take(20), Regex.Matches(page2, "data-testid=\"awaiting-row\" data-id=\"(\\d+)\"").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     private async Task<long> EnrolAsync()

@@ -68,12 +68,12 @@ public sealed class PageLanguageTests(TranslationWatchedApp app) : IClassFixture
         }
 
         string[] jobPages = ["/jobs", .. jobIds.Select(j => $"/jobs/{j}")];
-        string[] pages = [.. storePages, .. programPages, .. jobPages, "/", "/members", "/members?sort=points&status=active&from=2026-01-01", "/members?from=2026-02-01&to=2026-01-01", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/denied", .. memberPages, .. deskPages];
+        string[] pages = [.. storePages, .. programPages, .. jobPages, "/", "/members", "/members?sort=points&status=active&from=2026-01-01", "/members?from=2026-02-01&to=2026-01-01", "/members/duplicates", $"/members/merge?a={member}&b={twin}", "/care", "/coupons", "/catalogue", "/finance/liability", "/import", "/programs", "/stores", "/staff", "/audit", "/audit?sort=action&action=member.", "/audit?sort=oldest&from=2026-02-01&to=2026-01-01", "/denied", .. memberPages, .. deskPages];
         var walks = new (string Login, string[] Pages)[]
         {
             ("admin", pages),
             ("cashier-a1", ["/", "/members", "/care", $"/programs/{app.Org.ProgramA}/versions/{draft}/edit", .. deskPages, .. memberPages.Where(p => !p.EndsWith("/unmask", StringComparison.Ordinal) && !p.EndsWith("/data-export", StringComparison.Ordinal))]),
-            ("auditor", ["/", "/finance/liability", "/audit", "/members", $"/members/{member}", .. tabs]),
+            ("auditor", ["/", "/finance/liability", "/audit", "/audit?sort=store", "/members", $"/members/{member}", .. tabs]),
             ("manager-a", ["/", "/stores", "/care", "/catalogue", "/audit", "/finance/liability", .. storePages]),
         };
 

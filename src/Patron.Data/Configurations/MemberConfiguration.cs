@@ -67,7 +67,12 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         b.Property(x => x.Detail).HasMaxLength(4000);
         b.HasIndex(x => x.At);
         b.HasIndex(x => x.MemberId);
-        b.HasIndex(x => x.StoreId);
+
+        // The audit list's sorts (by action, by who, by store; newest first within each) and the
+        // filters by who and by store read these in order instead of sorting the log.
+        b.HasIndex(x => new { x.StoreId, x.Id }).IsDescending(false, true);
+        b.HasIndex(x => new { x.Action, x.Id }).IsDescending(false, true);
+        b.HasIndex(x => new { x.ActorKind, x.ActorId, x.Id }).IsDescending(false, false, true);
     }
 }
 

@@ -9,6 +9,7 @@ public static class AuditActions
     public static readonly IReadOnlySet<string> Named = new HashSet<string>(StringComparer.Ordinal)
     {
         "allergy.acknowledged",
+        "audit.exported",
         "card.activated",
         "card.exchanged",
         "card.frozen",

@@ -8,7 +8,10 @@ using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Features.Audit;
 
-/// <summary>The audit log viewer: filters by who, what, member, store and period; newest first, paged on the server.</summary>
+/// <summary>
+/// The audit log viewer: filters by who, what, member, store and period; sorted by time (newest or
+/// oldest first), action, who or store and paged on the server; CSV of the same filter and sort.
+/// </summary>
 [Authorize(Policy = Permissions.AuditRead)]
 public sealed class IndexModel(AuditTrail trail, Stores.StoreDirectory stores, IStringLocalizer<SharedResource> l) : PageModel
 {
@@ -30,6 +33,9 @@ public sealed class IndexModel(AuditTrail trail, Stores.StoreDirectory stores, I
     [BindProperty(SupportsGet = true)]
     public DateOnly? To { get; set; }
 
+    [BindProperty(SupportsGet = true)]
+    public string? Sort { get; set; }
+
     [BindProperty(SupportsGet = true, Name = "p")]
     public int PageNumber { get; set; } = 1;
 
@@ -49,7 +55,7 @@ public sealed class IndexModel(AuditTrail trail, Stores.StoreDirectory stores, I
 
         try
         {
-            Entries = await trail.ListAsync(new AuditFilter(Staff, Action, MemberId, StoreId, From, To, PageNumber), caller, ct);
+            Entries = await trail.ListAsync(new AuditFilter(Staff, Action, MemberId, StoreId, From, To, PageNumber, Sort), caller, ct);
         }
         catch (ProblemException p) when (p.Status == StatusCodes.Status403Forbidden)
         {
@@ -64,12 +70,41 @@ public sealed class IndexModel(AuditTrail trail, Stores.StoreDirectory stores, I
         return Page();
     }
 
-    /// <summary>The query string of the current filter with another page.</summary>
-    public string PageLink(int page) =>
-        "/audit?" + string.Join("&", new (string, string?)[]
+    /// <summary>The sort in force: the list's answer, or the requested one while the filter is refused.</summary>
+    public string CurrentSort => Entries?.Sort ?? AuditTrail.SortOrDefault(Sort);
+
+    /// <summary>This list's filter as a query string (without the page and the sort).</summary>
+    public string FilterQuery => string.Join("&", new (string, string?)[]
         {
             ("staff", Staff), ("action", Action), ("memberId", MemberId?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("storeId", StoreId?.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("from", From?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
-            ("to", To?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), ("p", page.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("to", To?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
         }.Where(x => !string.IsNullOrEmpty(x.Item2)).Select(x => x.Item1 + "=" + Uri.EscapeDataString(x.Item2!)));
+
+    /// <summary>The current filter with another page and, optionally, another sort (the default sort is left out).</summary>
+    public string PageLink(int page, string? sort = null)
+    {
+        sort ??= CurrentSort;
+        return "/audit?" + string.Join('&', new[] { FilterQuery, sort == AuditTrail.DefaultSort ? "" : "sort=" + sort, page > 1 ? "p=" + page.ToString(System.Globalization.CultureInfo.InvariantCulture) : "" }.Where(x => x.Length > 0));
+    }
+
+    /// <summary>
+    /// Sorting by a column, back at the first page: the time column flips between newest and oldest
+    /// first; the others group by their column, and a second click goes back to newest first.
+    /// </summary>
+    public string SortLink(string column) => PageLink(1, column switch
+    {
+        "time" => CurrentSort == AuditTrail.DefaultSort ? "oldest" : AuditTrail.DefaultSort,
+        _ => CurrentSort == column ? AuditTrail.DefaultSort : column,
+    });
+
+    /// <summary>The CSV of this filter and sort (the API's own permission and scope rules apply).</summary>
+    public string ExportLink
+    {
+        get
+        {
+            var query = string.Join('&', new[] { FilterQuery, CurrentSort == AuditTrail.DefaultSort ? "" : "sort=" + CurrentSort }.Where(x => x.Length > 0));
+            return "/api/audit/export.csv" + (query.Length > 0 ? "?" + query : "");
+        }
+    }
 }

@@ -44,6 +44,12 @@ public sealed record PickupRequest(string? PickupCode, long? StoreId = null);
 
 public sealed record CancelRedemptionRequest(string? Reason);
 
+/// <summary>One page of a store's redemptions and how many there are in all.</summary>
+public sealed record RedemptionPage(IReadOnlyList<RedemptionView> Items, int Page, int PageSize, int Total)
+{
+    public int Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
+}
+
 public sealed record RedemptionView(long Id, long MemberId, string Member, string Item, string Name, string Kind, long Points, long Value, string Status, long StoreId, DateTime At, DateTime? PickedUpAt, DateTime? CancelledAt)
 {
     public static RedemptionView From(Redemption r, string memberName) =>
@@ -59,6 +65,9 @@ public sealed record RedemptionView(long Id, long MemberId, string Member, strin
 /// </summary>
 public sealed class Catalogue(PatronDb db, ProgramRules programs, MemberLedger ledger, AuditLog audit, TimeProvider clock)
 {
+    /// <summary>Redemptions a page of the API lists (the most a page holds).</summary>
+    public const int ApiPageSize = 200;
+
     public async Task<CatalogueView> GetAsync(long? programId, long? storeId, CallerScope caller, CancellationToken ct)
     {
         var program = storeId is { } s
@@ -236,8 +245,15 @@ public sealed class Catalogue(PatronDb db, ProgramRules programs, MemberLedger l
         }, ct);
     }
 
-    /// <summary>Redemptions at a store, newest first; <paramref name="awaiting"/> keeps the gifts waiting for pickup.</summary>
-    public async Task<IReadOnlyList<RedemptionView>> ListAsync(long storeId, bool awaiting, CallerScope caller, CancellationToken ct)
+    /// <summary>The first page of redemptions at a store, newest first; <paramref name="awaiting"/> keeps the gifts waiting for pickup.</summary>
+    public async Task<IReadOnlyList<RedemptionView>> ListAsync(long storeId, bool awaiting, CallerScope caller, CancellationToken ct) =>
+        (await PageAsync(storeId, awaiting, 1, ApiPageSize, caller, ct)).Items;
+
+    /// <summary>
+    /// One page of the redemptions at a store, newest first, cut in the database: a store's
+    /// redemptions grow with its sales, and the oldest gift still waiting is the one to find.
+    /// </summary>
+    public async Task<RedemptionPage> PageAsync(long storeId, bool awaiting, int page, int pageSize, CallerScope caller, CancellationToken ct)
     {
         if (!caller.CanBrowseStore(storeId))
         {
@@ -250,11 +266,14 @@ public sealed class Catalogue(PatronDb db, ProgramRules programs, MemberLedger l
             query = query.Where(x => x.Kind == RewardKind.Gift && x.Status == RedemptionStatus.Done);
         }
 
+        pageSize = Math.Clamp(pageSize, 1, ApiPageSize);
+        var total = await query.CountAsync(ct);
+        page = Math.Max(1, page); // a page past the end is empty, so a client paging through stops
         var rows = await (from x in query
                           join mem in db.Members on x.MemberId equals mem.Id
                           orderby x.At descending, x.Id descending
-                          select new { x, mem.Name }).Take(200).ToListAsync(ct);
-        return [.. rows.Select(r => RedemptionView.From(r.x, r.Name))];
+                          select new { x, mem.Name }).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        return new RedemptionPage([.. rows.Select(r => RedemptionView.From(r.x, r.Name))], page, pageSize, total);
     }
 
     private async Task<string> NameAsync(long memberId, CancellationToken ct) =>

@@ -25,11 +25,15 @@ public static class CatalogueApi
             .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404);
 
         var r = app.MapGroup("/api/redemptions").WithTags("Redemption catalogue");
-        r.MapGet("", async (long storeId, bool? awaitingPickup, Catalogue catalogue, HttpContext http, CancellationToken ct) =>
-                TypedResults.Ok(await catalogue.ListAsync(storeId, awaitingPickup ?? false, CallerScope.From(http.User), ct)))
+        r.MapGet("", async (long storeId, bool? awaitingPickup, int? page, Catalogue catalogue, HttpContext http, CancellationToken ct) =>
+            {
+                var found = await catalogue.PageAsync(storeId, awaitingPickup ?? false, page ?? 1, Catalogue.ApiPageSize, CallerScope.From(http.User), ct);
+                http.Response.Headers["X-Total-Count"] = found.Total.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Ok(found.Items);
+            })
             .RequireAuthorization(Permissions.MembersRead)
             .WithName("ListRedemptions")
-            .WithSummary("Redemptions taken at a store, newest first (awaitingPickup=true: gifts not yet collected). Pickup codes are never listed.");
+            .WithSummary("Redemptions taken at a store, newest first, 200 a page (page=2 for the next; X-Total-Count says how many in all; awaitingPickup=true: gifts not yet collected). Pickup codes are never listed.");
 
         r.MapPost("/pickup", async (PickupRequest request, [FromHeader(Name = Idempotency.Header)] string? key, Catalogue catalogue, HttpContext http, CancellationToken ct) =>
                 TypedResults.Ok(await CheckoutApi.IdempotentAsync(http, key, new { op = "pickup", request }, (caller, t) => catalogue.PickUpAsync(request, caller, t), ct)))

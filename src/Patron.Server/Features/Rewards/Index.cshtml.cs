@@ -11,7 +11,7 @@ namespace Patron.Server.Features.Rewards;
 
 /// <summary>
 /// The redemption catalogue at a store: what it offers today, gift stock (set by the store's
-/// manager), the gifts waiting for pickup, handing a gift over against its pickup code, and
+/// manager), the gifts waiting for pickup (paged in the database), handing a gift over against its pickup code, and
 /// cancelling a redemption before pickup with a reason.
 /// </summary>
 [Authorize(Policy = Permissions.Console)]
@@ -23,7 +23,16 @@ public sealed class IndexModel(Catalogue catalogue, StoreDirectory stores, IStri
 
     public CatalogueView? Items { get; private set; }
 
-    public IReadOnlyList<RedemptionView> Awaiting { get; private set; } = [];
+    public const int AwaitingPageSize = 20;
+
+    /// <summary>The page of gifts waiting for pickup ("ap", as "page" is the Razor Pages route value).</summary>
+    [BindProperty(SupportsGet = true, Name = "ap")]
+    public int AwaitingPageNumber { get; set; } = 1;
+
+    public RedemptionPage Awaiting { get; private set; } = new([], 1, AwaitingPageSize, 0);
+
+    /// <summary>This store's catalogue with another page of the gifts waiting.</summary>
+    public string AwaitingLink(int awaitingPage) => $"/catalogue?store={StoreId}" + (awaitingPage > 1 ? $"&ap={awaitingPage}" : "");
 
     public bool CanSetStock => User.IsInRole(PatronClaims.Roles.Admin, PatronClaims.Roles.StoreManager);
 
@@ -75,7 +84,7 @@ public sealed class IndexModel(Catalogue catalogue, StoreDirectory stores, IStri
         try
         {
             TempData["flash"] = await action(ct);
-            return RedirectToPage(new { store });
+            return RedirectToPage(new { store, ap = AwaitingPageNumber > 1 ? AwaitingPageNumber : (int?)null }); // back to the page of the list it was on
         }
         catch (ProblemException p) when (p.Status == StatusCodes.Status403Forbidden)
         {
@@ -99,7 +108,7 @@ public sealed class IndexModel(Catalogue catalogue, StoreDirectory stores, IStri
         if (StoreId is { } id)
         {
             Items = await catalogue.GetAsync(null, id, caller, ct);
-            Awaiting = await catalogue.ListAsync(id, true, caller, ct);
+            Awaiting = await catalogue.PageAsync(id, true, AwaitingPageNumber, AwaitingPageSize, caller, ct);
         }
     }
 }

@@ -126,6 +126,7 @@ public static class PatronHost
         services.AddScoped<Features.Members.HealthFile>();
         services.AddScoped<Features.Members.MemberProfiles>();
         services.AddScoped<Features.Audit.AuditTrail>();
+        services.AddScoped<Features.Audit.AuditExport>();
         services.AddScoped<Features.StoredValue.ProgramCosts>();
         services.AddScoped<Features.Care.CarePlans>();
         services.AddScoped<Features.Members.MemberExport>();
