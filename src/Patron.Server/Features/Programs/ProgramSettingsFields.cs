@@ -170,7 +170,7 @@ public static class ProgramSettingsFields
         new("uses", SettingType.Number, "Uses per coupon") { NewRow = "1" },
         new("cost", SettingType.Number, "Cost per use (fen)") { Help = "Blank: the discount given" },
         new("onReturn", SettingType.Choice, "On a return") { Choices = [("restore", "Usable again"), ("void", "Stays used")] },
-        new("exclusive", SettingType.Flag, "Used alone"),
+        new("exclusive", SettingType.Flag, "No other coupon on the order"),
         new("withMemberDiscount", SettingType.Flag, "With member discounts") { NewRow = "true" },
         new("discountEarnsPoints", SettingType.Flag, "Discount earns points"),
         new("terms", SettingType.OptionalText, "Terms") { Width = "col-12 col-md-6" },
