@@ -384,6 +384,11 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
         fields["pricing.memberPrices[0].sku"] = "SKU1";
         fields["pricing.memberPrices[0].price"] = "990";
         fields["pricing.memberPrices[0].tiers"] = "gold";
+        for (var i = 0; i < 1200; i++)
+        {
+            fields[$"pricing.memberPrices[{i + 1}].tiers"] = ""; // a long form (past ASP.NET Core's default of 1024 values) is read; empty rows are left out
+        }
+
         var saved = await admin.PostFormAsync(url + "?handler=Save", fields);
         Assert.True(saved.StatusCode == HttpStatusCode.Redirect, Errors(await saved.ReadText()));
 

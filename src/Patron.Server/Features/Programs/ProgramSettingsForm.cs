@@ -83,7 +83,11 @@ public sealed partial class ProgramSettingsForm
         }
     }
 
-    private const int MaxRows = 200;
+    /// <summary>The most rows of one list the form carries (a catalogue or member prices may be long).</summary>
+    private const int MaxRows = 5000;
+
+    /// <summary>The most values the editor's form may post (ASP.NET Core's default of 1024 is a few dozen coupon templates).</summary>
+    public const int MaxFormValues = 200_000;
 
     public string Value(string key) => _values.GetValueOrDefault(key) ?? "";
 
@@ -326,8 +330,6 @@ public sealed partial class ProgramSettingsForm
         {
             if (group.List is null)
             {
-                var section = doc[group.Section] as JsonObject ?? [];
-                doc[group.Section] = section;
                 foreach (var field in group.Fields)
                 {
                     Put(doc, field.Path, Read(field.Path, field, p => Value(p), Fail));
@@ -745,7 +747,7 @@ public sealed partial class ProgramSettingsForm
 
     private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
 
-    [GeneratedRegex(@"^([A-Za-z]+(?:\.[A-Za-z]+)?)\[(\d{1,3})\]\.")]
+    [GeneratedRegex(@"^([A-Za-z]+(?:\.[A-Za-z]+)?)\[(\d{1,4})\]\.")]
     private static partial Regex RowPattern();
 
     [GeneratedRegex(@"^[A-Za-z]*")]
