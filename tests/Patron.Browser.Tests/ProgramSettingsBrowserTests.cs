@@ -50,9 +50,20 @@ public sealed class ProgramSettingsBrowserTests(BrowserFixture browser, ConsoleH
         await Page.GetByTestId("save").ClickAsync();
         await Expect(Page.GetByTestId("error-tiers[1].qualification.threshold")).ToContainTextAsync("不能为负");
 
+        // Stored value with two bonus tiers: the empty row and one more from "add a row" (which keeps what was typed).
+        await Page.GetByTestId("storedValue.enabled").CheckAsync();
+        await Page.GetByTestId("storedValue.bonusTiers[0].minimum").FillAsync("50000");
+        await Page.GetByTestId("add-storedValue.bonusTiers").ClickAsync();
+        await Expect(Page.GetByTestId("storedValue.bonusTiers[0].minimum")).ToHaveValueAsync("50000");
+        await Page.GetByTestId("storedValue.bonusTiers[0].bonus").FillAsync("5000");
+        await Page.GetByTestId("storedValue.bonusTiers[1].minimum").FillAsync("100000");
+        await Page.GetByTestId("storedValue.bonusTiers[1].bonus").FillAsync("15000");
+
         await Page.GetByTestId("tiers[1].qualification.threshold").FillAsync("50000");
         await Page.GetByTestId("save").ClickAsync();
         await Expect(Page.GetByTestId("flash")).ToContainTextAsync("草稿版本 2 已保存");
+        await Expect(Page.GetByTestId("storedValue.enabled")).ToBeCheckedAsync();
+        await Expect(Page.GetByTestId("storedValue.bonusTiers[1].bonus")).ToHaveValueAsync("15000");
 
         // The simulation runs as a job: its page follows it, shows the report, and leads back to publish.
         await Page.GetByTestId("simulate").ClickAsync();

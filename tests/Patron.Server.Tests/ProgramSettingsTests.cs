@@ -100,10 +100,20 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
             ("effectiveFrom", "2026-13-01", "effectiveFrom", "yyyy-MM-dd"),
             ("earning.amountPerPoint", "0", "earning.amountPerPoint", "至少 1 分"),
             ("pricing.discounts[1].when.lunarDaysOfMonth", "8, 31", "pricing.discounts[1].when.lunarDaysOfMonth", "农历日为 1–30"),
-            ("section.cards", "{ \"fee\": ", "section.cards", "不是有效的 JSON"),
-            ("section.redemption", "{ \"itemz\": [] }", "section.redemption", "itemz"),
-            ("section.coupons", "{ \"maxPerOrder\": 0 }", "section.coupons", "1–20"),
-            ("section.coupons", "{ \"maxPerOrder\": 2, \"maxPerOrder\": 3 }", "section.coupons", "不是有效的 JSON"), // a key given twice
+            ("section.other", "{ \"returns\": ", "section.other", "不是有效的 JSON"),
+            ("section.other", "{ \"returnz\": {} }", "section.other", "returnz"),
+            ("section.other", "{ \"coupons\": {} }", "section.other", "coupons"), // a section with fields of its own
+            ("section.other", "{ \"pointCashValue\": 2, \"pointCashValue\": 3 }", "section.other", "不是有效的 JSON"), // a key given twice
+            ("coupons.maxPerOrder", "0", "coupons.maxPerOrder", "1–20"),
+            ("storedValue.minimumTopUp", "a lot", "storedValue.minimumTopUp", "请填写整数"),
+            ("cards.validity.kind", "years", "cards.validity.length", "长度须至少为 1"), // the stored length is 0
+            ("redemption.items[0].stock", "true", "redemption.items[0].stock", "只有礼品有库存"), // a coupon item
+            ("redemption.items[0].points", "0", "redemption.items[0].points", "须至少为 1"),
+
+            // A blank number the file has no default for is required; the others take the file's default.
+            ("redemption.items[0].points", "", "redemption.items[0].points", "必填"),
+            ("tiers[1].qualification.threshold", "", "tiers[1].qualification.threshold", "必填"),
+            ("pricing.discounts[1].percentOff", "", "pricing.discounts[1].percentOff", "必填"),
         ];
 
         foreach (var (field, value, errorAt, text) in cases)
@@ -312,6 +322,163 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
         Assert.Equal(saved, await DefinitionAsync(app.Org.ProgramA, draft));
         Assert.Equal(110_000, ProgramFile.Parse(saved).Tiers[1].Qualification.Threshold);
     }
+
+    [Fact]
+    public async Task CardsStoredValueCatalogueCouponsExpiryAndPricing_AreFields_RowsAreAddedAndRemoved()
+    {
+        await EnsurePublishedAsync(app.Org.ProgramA, "CHAIN-A");
+        var admin = await app.SignInAsync("admin");
+        var version = await NewDraftAsync(admin, app.Org.ProgramA);
+        var url = EditUrl(app.Org.ProgramA, version);
+        var stored = await DefinitionAsync(app.Org.ProgramA, version);
+        var fields = FormFields(await admin.GetPageAsync(url));
+        Assert.Equal("c5", fields["redemption.items[0].code"]);
+        Assert.Equal("500", fields["redemption.items[0].points"]);
+        Assert.Equal("coupon", fields["redemption.items[0].kind"]);
+        Assert.Equal("", fields["storedValue.bonusTiers[0].minimum"]); // the empty row
+        Assert.DoesNotContain("storedValue.bonusTiers[1].minimum", fields.Keys);
+
+        // "Add a row" shows the form again with one more empty row, keeping what was typed, and saves nothing.
+        var typed = new Dictionary<string, string>(fields) { ["storedValue.bonusTiers[0].minimum"] = "50000", ["__add"] = "storedValue.bonusTiers" };
+        var added = await admin.PostFormAsync(url + "?handler=AddRow", typed);
+        Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        fields = FormFields(await added.ReadText());
+        Assert.Equal("50000", fields["storedValue.bonusTiers[0].minimum"]);
+        Assert.Equal("", fields["storedValue.bonusTiers[1].minimum"]);
+        Assert.Equal(stored, await DefinitionAsync(app.Org.ProgramA, version));
+
+        fields["cards.fee"] = "1000";
+        fields["cards.validity.kind"] = "years";
+        fields["cards.validity.length"] = "2";
+        fields["cards.validity.restartOnPurchase"] = "true";
+        fields["cards.validity.renewalFee"] = "500";
+        fields["cards.replacement.lost"] = "2000";
+        fields["storedValue.enabled"] = "true";
+        fields["storedValue.minimumTopUp"] = "10000";
+        fields["storedValue.spendOrder"] = "bonus_first";
+        fields["storedValue.bonusTiers[0].bonus"] = "5000";
+        fields["storedValue.bonusTiers[0].gifts"] = "保温杯\n雨伞";
+        fields["storedValue.bonusTiers[1].minimum"] = "100000";
+        fields["storedValue.bonusTiers[1].bonus"] = "15000";
+        fields["storedValue.bonusTiers[1].subCards"] = "1";
+        fields["coupons.templates[0].code"] = "welcome";
+        fields["coupons.templates[0].name"] = "¥5 新会员券";
+        fields["coupons.templates[0].value"] = "500";
+        fields["coupons.templates[0].minimumSpend"] = "2000";
+        fields["coupons.templates[0].validDays"] = "30";
+        fields["coupons.templates[0].scope.categories"] = "vitamins, drugs";
+        fields["coupons.onEnrolment"] = "welcome";
+        fields["coupons.maxPerOrder"] = "2";
+        fields["redemption.items[1].code"] = "cup";
+        fields["redemption.items[1].name"] = "保温杯";
+        fields["redemption.items[1].points"] = "100";
+        fields["redemption.items[1].kind"] = "gift";
+        fields["redemption.items[1].value"] = "2500";
+        fields["redemption.items[1].stock"] = "true";
+        fields["redemption.items[1].perMember"] = "1";
+        fields["redemption.items[1].limitPeriod"] = "year";
+        fields["redemption.months"] = "1, 2";
+        fields["expiry.kind"] = "end_of_year";
+        fields["expiry.cutoffMonthDay"] = "12-01";
+        fields["pricing.stacking"] = "ordered";
+        fields["pricing.memberPrices[0].sku"] = "SKU1";
+        fields["pricing.memberPrices[0].price"] = "990";
+        fields["pricing.memberPrices[0].tiers"] = "gold";
+        for (var i = 0; i < 1200; i++)
+        {
+            fields[$"pricing.memberPrices[{i + 1}].tiers"] = ""; // a long form (past ASP.NET Core's default of 1024 values) is read; empty rows are left out
+        }
+
+        var saved = await admin.PostFormAsync(url + "?handler=Save", fields);
+        Assert.True(saved.StatusCode == HttpStatusCode.Redirect, Errors(await saved.ReadText()));
+
+        var rules = ProgramFile.Parse(await DefinitionAsync(app.Org.ProgramA, version));
+        Assert.Equal((1000L, ValidityKind.Years, 2, true, 500L, 2000L), (rules.Cards.Fee, rules.Cards.Validity.Kind, rules.Cards.Validity.Length, rules.Cards.Validity.RestartOnPurchase, rules.Cards.Validity.RenewalFee!.Value, rules.Cards.Replacement.Lost));
+        Assert.Null(rules.Cards.Validity.RenewalPoints); // blank: none
+        Assert.True(rules.StoredValue.Enabled);
+        Assert.Equal((10_000L, 100_000_000L, SpendOrder.BonusFirst), (rules.StoredValue.MinimumTopUp, rules.StoredValue.MaximumTopUp, rules.StoredValue.SpendOrder));
+        Assert.Equal([(50_000L, 5_000L, 0), (100_000L, 15_000L, 1)], rules.StoredValue.BonusTiers.Select(t => (t.Minimum, t.Bonus, t.SubCards)));
+        Assert.Equal(["保温杯", "雨伞"], rules.StoredValue.BonusTiers[0].Gifts);
+        var welcome = Assert.Single(rules.Coupons.Templates);
+        Assert.Equal(("welcome", Domain.Coupons.CouponKind.Cash, 500L, 2000L, 30, 1, true), (welcome.Code, welcome.Kind, welcome.Value, welcome.MinimumSpend, welcome.ValidDays!.Value, welcome.Uses, welcome.WithMemberDiscount));
+        Assert.Equal(["vitamins", "drugs"], welcome.Scope.Categories);
+        Assert.Equal((2, "welcome"), (rules.Coupons.MaxPerOrder, Assert.Single(rules.Coupons.OnEnrolment)));
+        Assert.Equal(["c5", "cup"], rules.Redemption.Items.Select(i => i.Code));
+        var cup = rules.Redemption.Items[1];
+        Assert.Equal((RewardKind.Gift, 100L, 2500L, true, 1, LimitPeriod.Year), (cup.Kind, cup.Points, cup.Value, cup.Stock, cup.PerMember!.Value, cup.LimitPeriod));
+        Assert.Equal([1, 2], rules.Redemption.Months);
+        Assert.Equal((ExpiryKind.EndOfYear, "12-01", 30), (rules.Expiry.Kind, rules.Expiry.CutoffMonthDay, rules.Expiry.SoonDays));
+        Assert.Equal(Stacking.Ordered, rules.Pricing.Stacking);
+        Assert.Equal(("SKU1", 990L, "gold"), (rules.Pricing.MemberPrices[0].Sku, rules.Pricing.MemberPrices[0].Price, rules.Pricing.MemberPrices[0].Tiers.Single()));
+        Assert.Equal(2, rules.Pricing.Discounts.Count); // the member days are kept
+        Assert.Equal(["special_price"], rules.Pricing.NoDiscount.Flags);
+
+        // Removing a row shifts the rows after it; a blank required number is refused beside the row it was typed in.
+        stored = await DefinitionAsync(app.Org.ProgramA, version);
+        fields = FormFields(await admin.GetPageAsync(url));
+        var refused = await admin.PostFormAsync(url + "?handler=Save", new(fields) { ["storedValue.bonusTiers[0].remove"] = "true", ["storedValue.bonusTiers[1].minimum"] = "" });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var html = await refused.ReadText();
+        Assert.Contains("必填", Regex.Match(html, "data-testid=\"error-storedValue.bonusTiers\\[1\\].minimum\">([^<]*)<").Groups[1].Value);
+        Assert.Equal(stored, await DefinitionAsync(app.Org.ProgramA, version));
+
+        // A rule broken after a removal is shown on the row it came from.
+        refused = await admin.PostFormAsync(url + "?handler=Save", new(fields) { ["redemption.items[0].remove"] = "true", ["redemption.items[1].kind"] = "coupon" });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("data-testid=\"error-redemption.items[1].stock\"", await refused.ReadText());
+
+        var removed = await admin.PostFormAsync(url + "?handler=Save", new(fields) { ["storedValue.bonusTiers[0].remove"] = "true", ["redemption.items[0].remove"] = "true", ["coupons.templates[0].remove"] = "true", ["coupons.onEnrolment"] = "" });
+        Assert.True(removed.StatusCode == HttpStatusCode.Redirect, Errors(await removed.ReadText()));
+        rules = ProgramFile.Parse(await DefinitionAsync(app.Org.ProgramA, version));
+        Assert.Equal(100_000, Assert.Single(rules.StoredValue.BonusTiers).Minimum);
+        Assert.Equal("cup", Assert.Single(rules.Redemption.Items).Code);
+        Assert.Empty(rules.Coupons.Templates);
+    }
+
+    [Fact]
+    public async Task PublishingADraftOlderThanAPublishedVersion_AsksForConfirmation()
+    {
+        await EnsurePublishedAsync(app.Org.ProgramA, "CHAIN-A");
+        var admin = await app.SignInAsync("admin");
+        var older = await NewDraftAsync(admin, app.Org.ProgramA);
+        var alsoOlder = await NewDraftAsync(admin, app.Org.ProgramA);
+        var newer = await NewDraftAsync(admin, app.Org.ProgramA);
+        var api = $"/api/programs/{app.Org.ProgramA}/versions";
+        Assert.DoesNotContain("data-testid=\"outdated\"", await admin.GetPageAsync(EditUrl(app.Org.ProgramA, older)));
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"{api}/{newer}/publish", new { })).StatusCode);
+
+        // The API refuses an older draft without the confirmation, naming the newer version.
+        var refused = await admin.Http.PostJson($"{api}/{older}/publish", new { });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        var problem = await refused.ReadJson();
+        Assert.Equal("program.draft_outdated", problem.GetProperty("code").GetString());
+        Assert.Equal(newer, problem.GetProperty("newerVersion").GetInt32());
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.Http.PostRaw($"{api}/{older}/publish", "")).StatusCode); // no body: no confirmation
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.Http.PostJson($"{api}/{older}/publish", new { confirmOutdated = false })).StatusCode);
+        Assert.Equal(ProgramVersionStatus.Draft, await StatusAsync(app.Org.ProgramA, older));
+
+        // The editor warns beside the publish button; publishing without ticking the confirmation changes nothing.
+        var url = EditUrl(app.Org.ProgramA, older);
+        var page = await admin.GetPageAsync(url);
+        Assert.Contains($"版本 {newer} 在这个草稿创建之后已发布", Regex.Match(page, "data-testid=\"outdated\">([^<]*)<").Groups[1].Value);
+        Assert.Contains("name=\"ConfirmOutdated\"", page);
+        var unconfirmed = await admin.PostFormAsync(url + "?handler=Publish", []);
+        Assert.Equal(HttpStatusCode.Conflict, unconfirmed.StatusCode);
+        Assert.Contains("发布它会用较旧的规则取代较新的规则", await unconfirmed.ReadText());
+        Assert.Equal(ProgramVersionStatus.Draft, await StatusAsync(app.Org.ProgramA, older));
+
+        var confirmed = await admin.PostFormAsync(url + "?handler=Publish", new() { ["ConfirmOutdated"] = "true" });
+        Assert.Equal(HttpStatusCode.Redirect, confirmed.StatusCode);
+        Assert.Equal(ProgramVersionStatus.Published, await StatusAsync(app.Org.ProgramA, older));
+        Assert.True(await app.WithDbAsync(db => db.AuditLog.AnyAsync(a => a.Action == "program.published" && a.EntityId == app.Org.ProgramA && a.Detail!.Contains($"\"version\":{older},") && a.Detail!.Contains($"\"publishedOverNewer\":{newer}"))));
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"{api}/{alsoOlder}/publish", new { confirmOutdated = true })).StatusCode);
+        Assert.Equal(ProgramVersionStatus.Published, await StatusAsync(app.Org.ProgramA, alsoOlder));
+        Assert.DoesNotContain("data-testid=\"outdated\"", await admin.GetPageAsync(EditUrl(app.Org.ProgramA, alsoOlder))); // published: no warning
+    }
+
+    private static string Errors(string html) =>
+        string.Join(" | ", Regex.Matches(html, "data-testid=\"error-([^\"]+)\">([^<]*)<").Select(m => m.Groups[1].Value + ": " + m.Groups[2].Value));
 
     [Theory]
     [InlineData("p1-haoyaoshi-beijing.json")]

@@ -33,6 +33,10 @@ public sealed class EditModel(ProgramSettings settings, ProgramRules rules, Jobs
     [BindProperty]
     public DateOnly? To { get; set; }
 
+    /// <summary>Publish a draft older than a published version anyway (the publish form's confirmation).</summary>
+    [BindProperty]
+    public bool ConfirmOutdated { get; set; }
+
     public ProgramSettingsView View { get; private set; } = null!;
 
     public ProgramSettingsForm Form { get; private set; } = null!;
@@ -103,7 +107,7 @@ public sealed class EditModel(ProgramSettings settings, ProgramRules rules, Jobs
 
         try
         {
-            await rules.PublishAsync(ProgramId, Version, CallerScope.From(User), ct);
+            await rules.PublishAsync(ProgramId, Version, CallerScope.From(User), ct, ConfirmOutdated);
             TempData["flash"] = string.Format(CultureInfo.CurrentCulture, l["Version {0} published."].Value, Version);
             return RedirectToPage(new { programId = ProgramId, version = Version });
         }
@@ -118,6 +122,20 @@ public sealed class EditModel(ProgramSettings settings, ProgramRules rules, Jobs
         }
 
         await LoadAsync(null, ct);
+        return Page();
+    }
+
+    /// <summary>"Add a row": the posted fields again with one more empty row of a list; nothing is saved.</summary>
+    public async Task<IActionResult> OnPostAddRowAsync(CancellationToken ct)
+    {
+        if (!CanManage)
+        {
+            return Forbid();
+        }
+
+        var posted = ProgramSettingsForm.From(Request.Form);
+        posted.AddRow(Request.Form["__add"].ToString());
+        await LoadAsync(posted, ct);
         return Page();
     }
 

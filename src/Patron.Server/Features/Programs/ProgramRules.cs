@@ -103,12 +103,25 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         return ProgramVersionView.From(version);
     }
 
-    /// <summary>Publishes a draft: from its effective date it is the program's rules. Its date may not be in the past.</summary>
-    public async Task<ProgramVersionView> PublishAsync(long programId, int versionNumber, CallerScope caller, CancellationToken ct)
+    /// <summary>
+    /// Publishes a draft: from its effective date it is the program's rules. Its date may not be in the past.
+    /// A draft older than a published version (made before that version was published) would replace
+    /// newer rules with older ones: refused with 409 <c>program.draft_outdated</c> unless <paramref name="confirmOutdated"/>.
+    /// </summary>
+    public async Task<ProgramVersionView> PublishAsync(long programId, int versionNumber, CallerScope caller, CancellationToken ct, bool confirmOutdated = false)
     {
         await ProgramAsync(programId, caller, ct);
         var version = await VersionAsync(programId, versionNumber, ct);
         var now = clock.GetUtcNow().UtcDateTime;
+        var newer = version.Status == ProgramVersionStatus.Draft ? await NewerPublishedAsync(programId, versionNumber, ct) : null;
+        if (newer is { } newest && !confirmOutdated)
+        {
+            throw new ProblemException(StatusCodes.Status409Conflict, "program.draft_outdated", $"Version {newest} was published after this draft was made: publishing it replaces newer rules with older ones. Confirm to publish it anyway.")
+            {
+                Extensions = new Dictionary<string, object?> { ["newerVersion"] = newest },
+            };
+        }
+
         var anyPublished = await db.ProgramVersions.AnyAsync(v => v.ProgramId == programId && v.Status == ProgramVersionStatus.Published, ct);
 
         // "Today" in the zone of the rules in force, not the draft's own (editable) zone.
@@ -121,12 +134,19 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         }
 
         version.Publish(caller.StaffId, now);
-        audit.Record(caller, "program.published", null, null, "program", programId, new { version = versionNumber, effectiveFrom = version.EffectiveFrom });
+        audit.Record(caller, "program.published", null, null, "program", programId, newer is null
+            ? new { version = versionNumber, effectiveFrom = version.EffectiveFrom }
+            : (object)new { version = versionNumber, effectiveFrom = version.EffectiveFrom, publishedOverNewer = newer });
         await SaveVersionAsync(ct);
 
         Cache.TryRemove(programId, out _);
         return ProgramVersionView.From(version);
     }
+
+    /// <summary>The highest published version numbered above <paramref name="versionNumber"/>: published after that draft was made.</summary>
+    public async Task<int?> NewerPublishedAsync(long programId, int versionNumber, CancellationToken ct) =>
+        await db.ProgramVersions.Where(v => v.ProgramId == programId && v.Status == ProgramVersionStatus.Published && v.Version > versionNumber)
+            .MaxAsync(v => (int?)v.Version, ct);
 
     /// <summary>Saves a changed version; one saved or published by another request meanwhile answers 409 instead of being overwritten.</summary>
     internal async Task SaveVersionAsync(CancellationToken ct)

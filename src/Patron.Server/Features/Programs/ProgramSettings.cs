@@ -21,6 +21,9 @@ public sealed record ProgramSettingsView(
 {
     public bool IsDraft => Version.Status == "draft";
 
+    /// <summary>For a draft: the newest version published after it was made (publishing it then needs a confirmation).</summary>
+    public int? NewerPublished { get; init; }
+
     /// <summary>The stored file's <see cref="ProgramSettings.Stamp"/>, carried by the editor's form.</summary>
     public string Stamp { get; init; } = "";
 }
@@ -43,7 +46,11 @@ public sealed class ProgramSettings(PatronDb db, ProgramRules rules, AuditLog au
             ?? throw Problem.NotFound("program.version_not_found", "No such version of this program.");
         var today = await TodayAsync(programId, ct);
         var inForce = await rules.TryInForceAsync(programId, today, ct);
-        return new ProgramSettingsView(program.Id, program.Code, program.Name, ProgramVersionView.From(version), version.Rules, inForce?.Version, today) { Stamp = Stamp(version.Definition) };
+        return new ProgramSettingsView(program.Id, program.Code, program.Name, ProgramVersionView.From(version), version.Rules, inForce?.Version, today)
+        {
+            Stamp = Stamp(version.Definition),
+            NewerPublished = version.Status == ProgramVersionStatus.Draft ? await rules.NewerPublishedAsync(programId, versionNumber, ct) : null,
+        };
     }
 
     /// <summary>A new draft whose rules are a copy of the version in force today, effective from today.</summary>
@@ -98,7 +105,7 @@ public sealed class ProgramSettings(PatronDb db, ProgramRules rules, AuditLog au
             throw Problem.Invalid([.. e.Errors.Select(x => new DomainError(
                 x.Code,
                 x.Field is { } f && x.Message.StartsWith(f + ": ", StringComparison.Ordinal) ? x.Message[(f.Length + 2)..] : x.Message,
-                ProgramSettingsForm.FieldFor(x.Field, built.TierRows, built.DiscountRows)))]);
+                ProgramSettingsForm.FieldFor(x.Field, built.Rows)))]);
         }
 
         if (definition.Code != program.Code)

@@ -11,14 +11,17 @@ namespace Patron.Server.Features.Programs;
 /// The program settings editor's form. Its field names are the program file's own paths
 /// (<c>tiers[1].qualification.threshold</c>, <c>earning.amountPerPoint</c>,
 /// <c>pricing.discounts[0].when.lunarDaysOfMonth</c>), so an error the program file's validation
-/// reports for a path is shown beside the field of that path. Tiers, earning basics and member days
-/// are fields; the other sections are JSON per section (<c>section.cards</c> …), merged into the
-/// stored file and validated by the same <see cref="ProgramFile"/> parser as an imported file.
+/// reports for a path is shown beside the field of that path. Tiers, earning basics, member days and
+/// the sections of <see cref="ProgramSettingsFields"/> (cards, stored value, catalogue, coupons,
+/// expiry, pricing) are fields; every other top-level property is one JSON box (<c>section.other</c>).
+/// The fields are merged into the stored file (a list row into the stored row it came from, so
+/// anything the form does not show is kept) and validated by the same <see cref="ProgramFile"/>
+/// parser as an imported file.
 /// </summary>
 public sealed partial class ProgramSettingsForm
 {
     /// <summary>The JSON sections, each the program file's property of that name.</summary>
-    public static readonly string[] Sections = ["expiry", "pricing", "cards", "storedValue", "redemption", "coupons", "other"];
+    public static readonly string[] Sections = ["other"];
 
     public static readonly string[] TierKinds = ["manual", "cumulative_points", "cumulative_spend", "single_purchase", "single_top_up", "annual_fee"];
 
@@ -30,7 +33,10 @@ public sealed partial class ProgramSettingsForm
 
     public const string JsonInvalid = "settings.json_invalid";
 
-    private static readonly string[] Structured = ["code", "name", "version", "effectiveFrom", "tiers", "earning"];
+    private static readonly string[] Structured = ["code", "name", "version", "effectiveFrom", "tiers", "earning", .. ProgramSettingsFields.Sections];
+
+    /// <summary>The error of a blank number the file has no default for.</summary>
+    public const string RequiredMessage = "Required.";
 
     private static readonly string[] TierFields = ["code", "name", "qualification.kind", "qualification.threshold", "percentOff", "pointsMultiplierPercent", "onPromotion", "benefits", "retention"];
 
@@ -46,6 +52,42 @@ public sealed partial class ProgramSettingsForm
     public int TierRows { get; private set; }
 
     public int DiscountRows { get; private set; }
+
+    private readonly Dictionary<string, int> _rows = new(StringComparer.Ordinal);
+
+    /// <summary>How many rows the page shows of a list of <see cref="ProgramSettingsFields"/>.</summary>
+    public int Rows(string list) => _rows.GetValueOrDefault(list);
+
+    /// <summary>One more empty row of a list (the "add a row" button); false for a list the form does not have.</summary>
+    public bool AddRow(string? list)
+    {
+        switch (list)
+        {
+            case "tiers":
+                TierRows = Math.Min(TierRows + 1, MaxRows);
+                return true;
+            case "pricing.discounts":
+                DiscountRows = Math.Min(DiscountRows + 1, MaxRows);
+                return true;
+            case not null when ProgramSettingsFields.ListGroup(list) is { } group:
+                var row = Rows(list);
+                _rows[list] = Math.Min(row + 1, MaxRows);
+                foreach (var field in group.Fields.Where(f => f.NewRow is not null))
+                {
+                    _values.TryAdd($"{list}[{row}].{field.Path}", field.NewRow!);
+                }
+
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The most rows of one list the form carries (a catalogue or member prices may be long).</summary>
+    private const int MaxRows = 5000;
+
+    /// <summary>The most values the editor's form may post (ASP.NET Core's default of 1024 is a few dozen coupon templates).</summary>
+    public const int MaxFormValues = 200_000;
 
     public string Value(string key) => _values.GetValueOrDefault(key) ?? "";
 
@@ -107,6 +149,36 @@ public sealed partial class ProgramSettingsForm
 
         form.DiscountRows = discounts.Count + (withBlankRows ? 1 : 0);
 
+        foreach (var group in ProgramSettingsFields.All)
+        {
+            if (group.List is null)
+            {
+                foreach (var field in group.Fields)
+                {
+                    form.Show(field.Path, field, Find(doc, field.Path));
+                }
+
+                continue;
+            }
+
+            var rows = Find(doc, group.List) as JsonArray ?? [];
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var at = $"{group.List}[{i}]";
+                form._values[$"{at}.from"] = Num(i);
+                foreach (var field in group.Fields)
+                {
+                    form.Show($"{at}.{field.Path}", field, Find(rows[i], field.Path));
+                }
+            }
+
+            form._rows[group.List] = rows.Count;
+            if (withBlankRows)
+            {
+                form.AddRow(group.List);
+            }
+        }
+
         foreach (var section in Sections)
         {
             form._values["section." + section] = SectionOf(doc, section)?.ToJsonString(Indented) ?? "";
@@ -131,18 +203,23 @@ public sealed partial class ProgramSettingsForm
             if (RowPattern().Match(key) is { Success: true } m)
             {
                 var row = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) + 1;
-                if (row > 200)
+                if (row > MaxRows)
                 {
                     continue;
                 }
 
-                if (m.Groups[1].Value == "tiers")
+                var list = m.Groups[1].Value;
+                if (list == "tiers")
                 {
                     form.TierRows = Math.Max(form.TierRows, row);
                 }
-                else
+                else if (list == "pricing.discounts")
                 {
                     form.DiscountRows = Math.Max(form.DiscountRows, row);
+                }
+                else if (ProgramSettingsFields.ListGroup(list) is not null)
+                {
+                    form._rows[list] = Math.Max(form.Rows(list), row);
                 }
             }
         }
@@ -190,7 +267,9 @@ public sealed partial class ProgramSettingsForm
                 ["qualification"] = new JsonObject
                 {
                     ["kind"] = Or(Value($"{at}.qualification.kind"), "manual"),
-                    ["threshold"] = Long($"{at}.qualification.threshold", 0, Fail),
+                    ["threshold"] = Or(Value($"{at}.qualification.kind"), "manual") == "manual"
+                        ? Long($"{at}.qualification.threshold", 0, Fail)
+                        : Required($"{at}.qualification.threshold", Fail),
                 },
                 ["percentOff"] = Decimal($"{at}.percentOff", Fail),
                 ["pointsMultiplierPercent"] = Long($"{at}.pointsMultiplierPercent", 100, Fail),
@@ -233,7 +312,7 @@ public sealed partial class ProgramSettingsForm
             {
                 ["id"] = Value($"{at}.id").Trim(),
                 ["name"] = Value($"{at}.name").Trim() is { Length: > 0 } name ? name : null,
-                ["percentOff"] = Decimal($"{at}.percentOff", Fail),
+                ["percentOff"] = Value($"{at}.percentOff").Trim().Length == 0 ? Missing($"{at}.percentOff", Fail) : Decimal($"{at}.percentOff", Fail),
                 ["when"] = new JsonObject
                 {
                     ["daysOfMonth"] = Integers($"{at}.when.daysOfMonth", Fail),
@@ -245,6 +324,48 @@ public sealed partial class ProgramSettingsForm
                 ["tiers"] = List($"{at}.tiers"),
             });
         }
+
+        var rowsOf = new Dictionary<string, IReadOnlyList<int>>(StringComparer.Ordinal) { ["tiers"] = tierRows, ["pricing.discounts"] = discountRows };
+        foreach (var group in ProgramSettingsFields.All)
+        {
+            if (group.List is null)
+            {
+                foreach (var field in group.Fields)
+                {
+                    Put(doc, field.Path, Read(field.Path, field, p => Value(p), Fail));
+                }
+
+                continue;
+            }
+
+            var stored = Find(doc, group.List) as JsonArray ?? [];
+            var list = new JsonArray();
+            var posted = new List<int>();
+            for (var r = 0; r < Rows(group.List); r++)
+            {
+                var at = $"{group.List}[{r}]";
+                if (Checked($"{at}.remove") || group.KeyFields.All(k => Value($"{at}.{k}").Trim().Length == 0))
+                {
+                    continue;
+                }
+
+                var row = int.TryParse(Value($"{at}.from"), NumberStyles.None, CultureInfo.InvariantCulture, out var from) && from < stored.Count && stored[from] is JsonObject origin
+                    ? origin.DeepClone().AsObject()
+                    : [];
+                foreach (var field in group.Fields)
+                {
+                    Put(row, field.Path, Read($"{at}.{field.Path}", field, p => Value($"{at}.{p}"), Fail));
+                }
+
+                posted.Add(r);
+                list.Add(row);
+            }
+
+            Put(doc, group.List, list);
+            rowsOf[group.List] = posted;
+        }
+
+        Put(doc, "pricing.discounts", discounts);
 
         foreach (var section in Sections)
         {
@@ -259,17 +380,6 @@ public sealed partial class ProgramSettingsForm
             var value = node as JsonObject;
             switch (section)
             {
-                case "pricing":
-                    value ??= [];
-                    if (value.ContainsKey("discounts"))
-                    {
-                        Fail(key, "Member days and other discounts are edited in their own section.");
-                        continue;
-                    }
-
-                    value["discounts"] = discounts;
-                    doc["pricing"] = value;
-                    break;
                 case "other":
                     foreach (var name in OtherKeys(doc))
                     {
@@ -302,12 +412,134 @@ public sealed partial class ProgramSettingsForm
             }
         }
 
-        return new Built(doc.ToJsonString(), errors, tierRows, discountRows);
+        return new Built(doc.ToJsonString(), errors, rowsOf);
+    }
+
+    /// <summary>A field's value for the page, from the stored file's node.</summary>
+    private void Show(string key, SettingField field, JsonNode? node)
+    {
+        switch (field.Type)
+        {
+            case SettingType.Flag:
+                _values[key] = node is JsonValue v && v.TryGetValue<bool>(out var b) && b ? "true" : "";
+                break;
+            case SettingType.Weekdays:
+                _multi[key] = [.. (node as JsonArray ?? []).Select(Text)];
+                break;
+            case SettingType.List or SettingType.Integers:
+                _values[key] = string.Join(", ", (node as JsonArray ?? []).Select(Text));
+                break;
+            case SettingType.Lines:
+                _values[key] = string.Join('\n', (node as JsonArray ?? []).Select(Text));
+                break;
+            default:
+                _values[key] = Text(node);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A field's value for the file: null removes the property (the file's default applies), so a
+    /// blank number is the default, or "required" where <see cref="SettingField.RequiredWhen"/> says the file has none.
+    /// </summary>
+    private JsonNode? Read(string key, SettingField field, Func<string, string> sibling, Action<string, string> fail)
+    {
+        var text = Value(key).Trim();
+        switch (field.Type)
+        {
+            case SettingType.Flag:
+                return Checked(key);
+            case SettingType.Weekdays:
+                return Strings(_multi.GetValueOrDefault(key) ?? []);
+            case SettingType.List:
+                return List(key);
+            case SettingType.Lines:
+                return Strings(Value(key).Split('\n'));
+            case SettingType.Integers:
+                return Integers(key, fail);
+            case SettingType.Text:
+                return text;
+        }
+
+        if (text.Length == 0)
+        {
+            return field.RequiredWhen is { } required && required(sibling) ? Missing(key, fail) : null;
+        }
+
+        switch (field.Type)
+        {
+            case SettingType.Number:
+                return Long(key, 0, fail);
+            case SettingType.Decimal:
+                return Decimal(key, fail);
+            case SettingType.Date:
+                if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+                {
+                    return text;
+                }
+
+                fail(key, "Enter a date as yyyy-MM-dd.");
+                return null;
+            case SettingType.Choice when !field.Choices.Any(c => c.Value == text):
+                fail(key, "Choose one of the options.");
+                return null;
+            default:
+                return text;
+        }
+    }
+
+    /// <summary>A blank number the file has no default for: refused beside the field.</summary>
+    private static JsonNode? Missing(string key, Action<string, string> fail)
+    {
+        fail(key, RequiredMessage);
+        return null;
+    }
+
+    private JsonNode Required(string key, Action<string, string> fail) =>
+        Value(key).Trim().Length == 0 ? Missing(key, fail) ?? (JsonNode)0 : Long(key, 0, fail);
+
+    /// <summary>The node at a dotted path (no indexes), or null.</summary>
+    private static JsonNode? Find(JsonNode? node, string path)
+    {
+        foreach (var part in path.Split('.'))
+        {
+            node = node is JsonObject o ? o[part] : null;
+        }
+
+        return node;
+    }
+
+    /// <summary>Sets (or, for null, removes) the property at a dotted path, making the objects on the way.</summary>
+    private static void Put(JsonObject root, string path, JsonNode? value)
+    {
+        var parts = path.Split('.');
+        var node = root;
+        foreach (var part in parts[..^1])
+        {
+            if (node[part] is not JsonObject next)
+            {
+                next = [];
+                node[part] = next;
+            }
+
+            node = next;
+        }
+
+        if (value is null)
+        {
+            node.Remove(parts[^1]);
+        }
+        else
+        {
+            node[parts[^1]] = value;
+        }
     }
 
     /// <summary>The form field that shows a program file path's error ("" for the page).</summary>
-    public static string FieldFor(string? path, IReadOnlyList<int> tierRows, IReadOnlyList<int> discountRows)
+    public static string FieldFor(string? path, IReadOnlyDictionary<string, IReadOnlyList<int>> rows)
     {
+        IReadOnlyList<int> RowsOf(string list) => rows.GetValueOrDefault(list) ?? [];
+
         if (string.IsNullOrEmpty(path))
         {
             return "";
@@ -318,14 +550,30 @@ public sealed partial class ProgramSettingsForm
             return path;
         }
 
-        if (Row(path, "tiers", tierRows, TierFields) is { } tier)
+        if (Row(path, "tiers", RowsOf("tiers"), TierFields) is { } tier)
         {
             return tier;
         }
 
-        if (Row(path, "pricing.discounts", discountRows, DiscountFields) is { } discount)
+        if (Row(path, "pricing.discounts", RowsOf("pricing.discounts"), DiscountFields) is { } discount)
         {
             return discount;
+        }
+
+        foreach (var group in ProgramSettingsFields.All)
+        {
+            if (group.List is not null && Row(path, group.List, RowsOf(group.List), [.. group.Fields.Select(f => f.Path)]) is { } row)
+            {
+                return row;
+            }
+        }
+
+        foreach (var field in ProgramSettingsFields.All.Where(g => g.List is null).SelectMany(g => g.Fields))
+        {
+            if (path == field.Path || path.StartsWith(field.Path + ".", StringComparison.Ordinal) || path.StartsWith(field.Path + "[", StringComparison.Ordinal))
+            {
+                return field.Path;
+            }
         }
 
         if (path.StartsWith("earning", StringComparison.Ordinal))
@@ -338,6 +586,7 @@ public sealed partial class ProgramSettingsForm
         {
             "code" or "version" or "" => "",
             "tiers" => "tiers",
+            _ when ProgramSettingsFields.Sections.Contains(top) => top,
             _ when Sections.Contains(top) => "section." + top,
             _ => "section.other",
         };
@@ -380,13 +629,7 @@ public sealed partial class ProgramSettingsForm
             return other;
         }
 
-        var node = doc[section]?.DeepClone();
-        if (section == "pricing" && node is JsonObject pricing)
-        {
-            pricing.Remove("discounts");
-        }
-
-        return node;
+        return doc[section]?.DeepClone();
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = ProgramFile.Json.Encoder };
@@ -504,12 +747,12 @@ public sealed partial class ProgramSettingsForm
 
     private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
 
-    [GeneratedRegex(@"^(tiers|pricing\.discounts)\[(\d{1,3})\]\.")]
+    [GeneratedRegex(@"^([A-Za-z]+(?:\.[A-Za-z]+)?)\[(\d{1,4})\]\.")]
     private static partial Regex RowPattern();
 
     [GeneratedRegex(@"^[A-Za-z]*")]
     private static partial Regex TopPattern();
 
     /// <summary>A program file made of the fields, with the stored rows each built row came from.</summary>
-    public sealed record Built(string Json, IReadOnlyList<DomainError> Errors, IReadOnlyList<int> TierRows, IReadOnlyList<int> DiscountRows);
+    public sealed record Built(string Json, IReadOnlyList<DomainError> Errors, IReadOnlyDictionary<string, IReadOnlyList<int>> Rows);
 }

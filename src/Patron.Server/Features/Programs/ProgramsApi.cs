@@ -6,6 +6,9 @@ namespace Patron.Server.Features.Programs;
 /// <summary>One day of the member-day calendar: its lunar date (农历) and the ids of the member-day discounts on it.</summary>
 public sealed record MemberDayView(DateOnly Date, string? Lunar, int? LunarDay, IReadOnlyList<string> Discounts);
 
+/// <summary>Publishing: <see cref="ConfirmOutdated"/> publishes a draft older than a published version.</summary>
+public sealed record PublishRequest(bool ConfirmOutdated = false);
+
 public static class ProgramsApi
 {
     public static void MapProgramsApi(this IEndpointRouteBuilder app)
@@ -43,12 +46,14 @@ public static class ProgramsApi
             .WithSummary("Replace the rules of a draft version (published versions never change: program.version_published).")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
 
-        g.MapPost("/{version:int}/publish", async (long programId, int version, ProgramRules rules, HttpContext http, CancellationToken ct) =>
-                TypedResults.Ok(await rules.PublishAsync(programId, version, CallerScope.From(http.User), ct)))
+        g.MapPost("/{version:int}/publish", async (long programId, int version, HttpRequest request, ProgramRules rules, HttpContext http, CancellationToken ct) =>
+                TypedResults.Ok(await rules.PublishAsync(programId, version, CallerScope.From(http.User), ct, (await ReadPublishAsync(request, ct)).ConfirmOutdated)))
             .RequireAuthorization(Permissions.ProgramsManage)
+            .Accepts<PublishRequest>("application/json")
             .WithName("PublishProgramVersion")
             .WithSummary("Publish a draft: it is the program's rules from its effective date (today or later once a version is in force).")
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(422);
+            .WithDescription("The body is optional: { \"confirmOutdated\": true } publishes a draft older than a published version (made before it was published), which otherwise answers 409 program.draft_outdated with newerVersion.")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
 
         MapSimulation(g);
         MapSettings(g);
@@ -87,6 +92,25 @@ public static class ProgramsApi
             .WithName("SimulateProgramVersion")
             .WithSummary("Run a version (usually a draft) over the stored sales of a period beside the rules in force: discount cost, points issued, tier distribution, liability. Changes nothing.")
             .ProducesProblem(400).ProducesProblem(404);
+
+    /// <summary>The publish request's optional body; none means no confirmation.</summary>
+    private static async Task<PublishRequest> ReadPublishAsync(HttpRequest request, CancellationToken ct)
+    {
+        var body = await ReadBodyAsync(request, ct);
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            return new PublishRequest();
+        }
+
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<PublishRequest>(body, System.Text.Json.JsonSerializerOptions.Web) ?? new PublishRequest();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            throw Problem.Invalid("request.malformed", "The request body could not be read: check the JSON and the field types.");
+        }
+    }
 
     private static async Task<string> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {

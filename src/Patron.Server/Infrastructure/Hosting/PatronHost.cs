@@ -67,6 +67,7 @@ public static class PatronHost
                 o.Conventions.AllowAnonymousToPage("/Staff/Login");
                 o.Conventions.AllowAnonymousToPage("/Staff/Denied");
                 o.Conventions.AllowAnonymousToPage("/Home/Status");
+                o.Conventions.AddPageApplicationModelConvention("/Programs/Edit", m => m.Filters.Add(new Microsoft.AspNetCore.Mvc.RequestFormLimitsAttribute { ValueCountLimit = Features.Programs.ProgramSettingsForm.MaxFormValues }));
             })
             .AddViewLocalization();
         services.Configure<RazorViewEngineOptions>(o => o.PageViewLocationFormats.Add("/Pages/Shared/{0}.cshtml"));
