@@ -59,5 +59,6 @@ public static class PageList
         new("program editor", "/programs/{program}/versions/{version}/edit"),
         new("store page", "/stores/{store}"),
         new("staff member", "/staff/{staff}"),
+        new("my jobs", "/jobs"),
     ];
 }

@@ -90,7 +90,7 @@ public abstract partial class Member360Tests(PatronApp app)
         var olderPoints = await cashier.GetPageAsync($"{url}?tab=points&p=2");
         Assert.Equal(7, Count(olderPoints, "points-row"));
         Assert.Contains(orders[0], olderPoints, StringComparison.Ordinal);
-        Assert.Contains($"data-testid=\"points-expires\">{firstLot!.Value.ToLocalTime():yyyy-MM-dd}<", olderPoints, StringComparison.Ordinal);
+        Assert.Contains($"data-testid=\"points-expires\">{TimeZoneInfo.ConvertTimeFromUtc(firstLot!.Value, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")):yyyy-MM-dd}<", olderPoints, StringComparison.Ordinal);
         Assert.Contains("data-testid=\"points-cause\">消费<", olderPoints, StringComparison.Ordinal);
 
         // The overview reads only the latest ten entries and links to the rest.

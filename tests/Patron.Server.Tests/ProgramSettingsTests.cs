@@ -457,8 +457,15 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
         Assert.Equal(HttpStatusCode.Conflict, (await admin.Http.PostJson($"{api}/{older}/publish", new { confirmOutdated = false })).StatusCode);
         Assert.Equal(ProgramVersionStatus.Draft, await StatusAsync(app.Org.ProgramA, older));
 
-        // The editor warns beside the publish button; publishing without ticking the confirmation changes nothing.
+        // The program list's publish button sends an outdated draft to the editor, where the confirmation is.
         var url = EditUrl(app.Org.ProgramA, older);
+        await admin.GetPageAsync("/programs");
+        var fromList = await admin.PostFormAsync("/programs?handler=Publish", new() { ["programId"] = app.Org.ProgramA.ToString(System.Globalization.CultureInfo.InvariantCulture), ["version"] = older.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        Assert.Equal(HttpStatusCode.Redirect, fromList.StatusCode);
+        Assert.Equal(url + "#publish", fromList.Headers.Location?.OriginalString);
+        Assert.Equal(ProgramVersionStatus.Draft, await StatusAsync(app.Org.ProgramA, older));
+
+        // The editor warns beside the publish button; publishing without ticking the confirmation changes nothing.
         var page = await admin.GetPageAsync(url);
         Assert.Contains($"版本 {newer} 在这个草稿创建之后已发布", Regex.Match(page, "data-testid=\"outdated\">([^<]*)<").Groups[1].Value);
         Assert.Contains("name=\"ConfirmOutdated\"", page);

@@ -98,6 +98,11 @@ public sealed class IndexModel(StoreDirectory stores, ProgramRules rules, Progra
             TempData["flash"] = string.Format(l["Version {0} published."].Value, version);
             return RedirectToPage();
         }
+        catch (ProblemException p) when (p.Code == ProgramRules.DraftOutdated)
+        {
+            // The editor's publish form says which newer version it would replace and asks to confirm.
+            return Redirect($"/programs/{programId}/versions/{version}/edit#publish");
+        }
         catch (ProblemException p)
         {
             ModelState.AddProblem(p, l);

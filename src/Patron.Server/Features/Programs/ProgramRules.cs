@@ -26,6 +26,9 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
 
+    /// <summary>The problem code of publishing a draft older than a published version without confirming.</summary>
+    public const string DraftOutdated = "program.draft_outdated";
+
     private ConcurrentDictionary<long, (DateTime LoadedAt, ProgramVersion[] Published)> Cache => cache.Programs;
 
     /// <summary>The rules in force for a program on a local date; refused when none is published for that date.</summary>
@@ -116,7 +119,7 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         var newer = version.Status == ProgramVersionStatus.Draft ? await NewerPublishedAsync(programId, versionNumber, ct) : null;
         if (newer is { } newest && !confirmOutdated)
         {
-            throw new ProblemException(StatusCodes.Status409Conflict, "program.draft_outdated", $"Version {newest} was published after this draft was made: publishing it replaces newer rules with older ones. Confirm to publish it anyway.")
+            throw new ProblemException(StatusCodes.Status409Conflict, DraftOutdated, $"Version {newest} was published after this draft was made: publishing it replaces newer rules with older ones. Confirm to publish it anyway.")
             {
                 Extensions = new Dictionary<string, object?> { ["newerVersion"] = newest },
             };
