@@ -107,8 +107,8 @@ public sealed class MemberDeskTests(BrowserFixture browser, ConsoleHost host) : 
                 // Identify needs a program in force: publish a plain one for chain A, at the host's clock.
                 var rules = Patron.Domain.Programs.ProgramFile.Parse("""{ "code": "CHAIN-A", "name": "连锁A", "effectiveFrom": "2026-01-01", "tiers": [ { "code": "standard", "name": "普通" } ] }""");
                 var now = Host.Clock.GetUtcNow().UtcDateTime.AddMinutes(-1);
-                var version = new Patron.Domain.Programs.ProgramVersion(Host.Org.ProgramA, 1, rules, null, now);
-                version.Publish(null, now);
+                var version = new Patron.Domain.Programs.ProgramVersion(Host.Org.ProgramA, 1, rules, null, now, publishedBefore: 0);
+                version.Publish(null, now, order: 1);
                 db.ProgramVersions.Add(version);
                 await db.SaveChangesAsync();
             }

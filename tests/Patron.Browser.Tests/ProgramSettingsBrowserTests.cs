@@ -24,8 +24,8 @@ public sealed class ProgramSettingsBrowserTests(BrowserFixture browser, ConsoleH
         {
             // Version 1 in force since a minute ago.
             var now = Host.Clock.GetUtcNow().UtcDateTime.AddMinutes(-1);
-            var version = new Patron.Domain.Programs.ProgramVersion(Host.Org.ProgramA, 1, Patron.Domain.Programs.ProgramFile.Parse(Program), null, now);
-            version.Publish(null, now);
+            var version = new Patron.Domain.Programs.ProgramVersion(Host.Org.ProgramA, 1, Patron.Domain.Programs.ProgramFile.Parse(Program), null, now, publishedBefore: 0);
+            version.Publish(null, now, order: 1);
             db.ProgramVersions.Add(version);
             return await db.SaveChangesAsync();
         });

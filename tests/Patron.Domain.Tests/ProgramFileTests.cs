@@ -54,6 +54,27 @@ public class ProgramFileTests
             e.Errors.Select(x => x.Field).ToArray());
     }
 
+    [Theory]
+    [InlineData("""{ "kind": "end_of_year", "cutoffMonthDay": "02-29" }""", "expiry.cutoffMonthDay")] // not every year has it: every sale of a common year would fail
+    [InlineData("""{ "kind": "after_days", "after": 2147483647 }""", "expiry.after")]
+    [InlineData("""{ "kind": "after_months", "after": 1201 }""", "expiry.after")]
+    [InlineData("""{ "kind": "end_of_quarter", "after": 401 }""", "expiry.after")]
+    public void Expiry_that_no_calendar_can_reach_is_refused(string expiry, string field)
+    {
+        var e = Assert.Throws<DomainException>(() => ProgramFile.Parse($$"""{ "code": "X", "name": "X", "expiry": {{expiry}} }"""));
+        Assert.Equal([field], e.Errors.Select(x => x.Field).ToArray());
+    }
+
+    [Fact]
+    public void Expiry_and_validity_at_the_longest_span_are_kept_and_computed()
+    {
+        var rules = ProgramFile.Parse("""{ "code": "X", "name": "X", "expiry": { "kind": "after_days", "after": 36500 }, "cards": { "validity": { "kind": "years", "length": 100 } } }""");
+        Assert.Equal(new DateTime(2126, 11, 9, 0, 0, 0, DateTimeKind.Utc), Patron.Domain.Points.ExpiryCalculator.ExpiresAt(rules.Expiry, new DateTime(2026, 12, 2, 0, 0, 0, DateTimeKind.Utc), TimeZoneInfo.Utc));
+        Assert.Equal(100, rules.Cards.Validity.Length);
+        var e = Assert.Throws<DomainException>(() => ProgramFile.Parse("""{ "code": "X", "name": "X", "cards": { "validity": { "kind": "years", "length": 20000 } } }"""));
+        Assert.Equal(["cards.validity.length"], e.Errors.Select(x => x.Field).ToArray());
+    }
+
     [Fact]
     public void Bonus_tier_gifts_longer_together_than_a_top_up_records_are_refused()
     {

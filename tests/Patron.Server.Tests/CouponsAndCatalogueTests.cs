@@ -343,6 +343,13 @@ public abstract class CouponsAndCatalogueTests(PatronApp app)
         Assert.Contains($"href=\"/catalogue?store={app.Org.StoreB1}&amp;ap=2\" data-testid=\"awaiting-next\"", page1, StringComparison.Ordinal);
         var page2 = await admin.GetPageAsync($"{desk}&ap=2");
         Assert.Equal(waiting.Skip(20).Take(20), Regex.Matches(page2, "data-testid=\"awaiting-row\" data-id=\"(\\d+)\"").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
+
+        // A page number far past the end: the API answers an empty page (no overflowing offset), the console its last page.
+        var far = await admin.Http.Get($"/api/redemptions?storeId={app.Org.StoreB1}&awaitingPickup=true&page={int.MaxValue}");
+        Assert.Equal(HttpStatusCode.OK, far.StatusCode);
+        Assert.Equal(0, (await far.ReadJson()).GetArrayLength());
+        var last = await admin.GetPageAsync($"{desk}&ap={int.MaxValue}");
+        Assert.Equal(waiting.Skip((waiting.Count - 1) / 20 * 20), Regex.Matches(last, "data-testid=\"awaiting-row\" data-id=\"(\\d+)\"").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     private async Task<long> EnrolAsync()

@@ -367,6 +367,7 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
         fields["coupons.templates[0].minimumSpend"] = "2000";
         fields["coupons.templates[0].validDays"] = "30";
         fields["coupons.templates[0].scope.categories"] = "vitamins, drugs";
+        fields["coupons.templates[0].terms"] = "满¥20可用\r\n不找零、不兑现"; // a browser sends a text box's line breaks as CR LF
         fields["coupons.onEnrolment"] = "welcome";
         fields["coupons.maxPerOrder"] = "2";
         fields["redemption.items[1].code"] = "cup";
@@ -402,6 +403,8 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
         var welcome = Assert.Single(rules.Coupons.Templates);
         Assert.Equal(("welcome", Domain.Coupons.CouponKind.Cash, 500L, 2000L, 30, 1, true), (welcome.Code, welcome.Kind, welcome.Value, welcome.MinimumSpend, welcome.ValidDays!.Value, welcome.Uses, welcome.WithMemberDiscount));
         Assert.Equal(["vitamins", "drugs"], welcome.Scope.Categories);
+        Assert.Equal("满¥20可用\n不找零、不兑现", welcome.Terms);
+        Assert.Matches("<textarea[^>]*name=\"coupons.templates\\[0\\].terms\"[^>]*>满¥20可用&#xA;不找零、不兑现</textarea>", await admin.GetPageAsync(url)); // a text box keeps the line break (an input would drop it)
         Assert.Equal((2, "welcome"), (rules.Coupons.MaxPerOrder, Assert.Single(rules.Coupons.OnEnrolment)));
         Assert.Equal(["c5", "cup"], rules.Redemption.Items.Select(i => i.Code));
         var cup = rules.Redemption.Items[1];
@@ -445,6 +448,7 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
         var newer = await NewDraftAsync(admin, app.Org.ProgramA);
         var api = $"/api/programs/{app.Org.ProgramA}/versions";
         Assert.DoesNotContain("data-testid=\"outdated\"", await admin.GetPageAsync(EditUrl(app.Org.ProgramA, older)));
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"{api}/{newer}/publish", new { })).StatusCode);
 
         // The API refuses an older draft without the confirmation, naming the newer version.
@@ -482,6 +486,41 @@ public abstract partial class ProgramSettingsTests(PatronApp app)
         Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"{api}/{alsoOlder}/publish", new { confirmOutdated = true })).StatusCode);
         Assert.Equal(ProgramVersionStatus.Published, await StatusAsync(app.Org.ProgramA, alsoOlder));
         Assert.DoesNotContain("data-testid=\"outdated\"", await admin.GetPageAsync(EditUrl(app.Org.ProgramA, alsoOlder))); // published: no warning
+    }
+
+    [Fact]
+    public async Task PublishingADraftMadeBeforeALowerNumberedVersionWasPublished_AsksForConfirmationToo()
+    {
+        // Two drafts copied from the rules in force; the first one published: the second lacks its changes whatever its number.
+        await EnsurePublishedAsync(app.Org.ProgramA, "CHAIN-A");
+        var admin = await app.SignInAsync("admin");
+        var first = await NewDraftAsync(admin, app.Org.ProgramA);
+        var second = await NewDraftAsync(admin, app.Org.ProgramA);
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        var api = $"/api/programs/{app.Org.ProgramA}/versions";
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"{api}/{first}/publish", new { })).StatusCode);
+        var refused = await admin.Http.PostJson($"{api}/{second}/publish", new { });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal(first, (await refused.ReadJson()).GetProperty("newerVersion").GetInt32());
+
+        // A draft made after that publish is not outdated, whatever the clock says (it may be set back).
+        app.Clock.Advance(TimeSpan.FromMinutes(-30));
+        var fresh = await NewDraftAsync(admin, app.Org.ProgramA);
+        var other = await NewDraftAsync(admin, app.Org.ProgramA);
+        Assert.DoesNotContain("data-testid=\"outdated\"", await admin.GetPageAsync(EditUrl(app.Org.ProgramA, fresh)));
+
+        // Two drafts published at once take the same publish order: the database refuses the second.
+        await app.WithDbAsync(async db =>
+        {
+            var stale = await db.ProgramVersions.SingleAsync(v => v.ProgramId == app.Org.ProgramA && v.Version == other);
+            var order = await db.ProgramVersions.Where(v => v.ProgramId == app.Org.ProgramA).MaxAsync(v => v.PublishOrder) ?? 0;
+            Assert.Equal(HttpStatusCode.OK, (await admin.Http.PostJson($"{api}/{fresh}/publish", new { })).StatusCode);
+            stale.Publish(null, DateTime.UtcNow, order + 1);
+            await Assert.ThrowsAnyAsync<DbUpdateException>(() => db.SaveChangesAsync(TestContext.Current.CancellationToken));
+            return 0;
+        });
+        Assert.Equal(ProgramVersionStatus.Draft, await StatusAsync(app.Org.ProgramA, other));
+        Assert.Equal(fresh, (await (await admin.Http.PostJson($"{api}/{other}/publish", new { })).ReadJson()).GetProperty("newerVersion").GetInt32());
     }
 
     private static string Errors(string html) =>

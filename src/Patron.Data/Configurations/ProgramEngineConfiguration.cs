@@ -22,6 +22,11 @@ internal sealed class ProgramVersionConfiguration : IEntityTypeConfiguration<Pro
         b.Property(x => x.Status).IsConcurrencyToken();
         b.Property(x => x.UpdatedAt).IsConcurrencyToken();
         b.HasIndex(x => new { x.ProgramId, x.Version }).IsUnique();
+
+        b.Property(x => x.PublishedBefore).HasDefaultValue(0);
+
+        // Two versions of a program published at once take the same order: the second is refused.
+        b.HasIndex(x => new { x.ProgramId, x.PublishOrder }).IsUnique();
         b.HasOne<LoyaltyProgram>().WithMany().HasForeignKey(x => x.ProgramId).OnDelete(DeleteBehavior.Restrict);
     }
 }

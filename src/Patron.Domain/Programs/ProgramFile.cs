@@ -10,6 +10,9 @@ namespace Patron.Domain.Programs;
 /// </summary>
 public static class ProgramFile
 {
+    /// <summary>The longest span a program may give points or a card validity: dates further out do not exist (year 9999) or mean nothing.</summary>
+    public const int MaxYears = 100;
+
     public static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -352,9 +355,9 @@ public static class ProgramFile
         }
 
         var v = c.Validity;
-        if (v.Kind != ValidityKind.None && v.Length is < 1 or > 36_500)
+        if (v.Kind != ValidityKind.None && (v.Length < 1 || v.Length > (v.Kind == ValidityKind.Years ? MaxYears : MaxYears * 365)))
         {
-            fail("cards.validity.length", "a validity of days or years needs a length of 1 or more.");
+            fail("cards.validity.length", $"a validity of days or years needs a length of 1 or more, up to {MaxYears} years.");
         }
 
         if (v.Kind == ValidityKind.None && (v.RestartOnPurchase || v.RestartOnTopUp || v.RenewalFee is not null || v.RenewalPoints is not null))
@@ -525,15 +528,27 @@ public static class ProgramFile
             fail("expiry.after", "must be at least 1 for after_days and after_months.");
         }
 
+        var longest = e.Kind switch
+        {
+            ExpiryKind.AfterDays => MaxYears * 365,
+            ExpiryKind.AfterMonths or ExpiryKind.EndOfMonth => MaxYears * 12,
+            ExpiryKind.EndOfQuarter => MaxYears * 4,
+            _ => int.MaxValue,
+        };
+        if (e.After > longest)
+        {
+            fail("expiry.after", $"points may be kept up to {MaxYears} years.");
+        }
+
         if (e.CutoffMonthDay is { } c)
         {
             if (e.Kind != ExpiryKind.EndOfYear)
             {
                 fail("expiry.cutoffMonthDay", "applies to end_of_year only.");
             }
-            else if (!DateOnly.TryParseExact("2024-" + c, "yyyy-MM-dd", out _))
+            else if (!DateOnly.TryParseExact("2023-" + c, "yyyy-MM-dd", out _))
             {
-                fail("expiry.cutoffMonthDay", "write it as MM-dd, for example 12-31.");
+                fail("expiry.cutoffMonthDay", "write it as MM-dd, a day every year has (not 02-29), for example 12-31.");
             }
         }
 

@@ -22,10 +22,12 @@ public sealed class ProgramVersion
         Definition = "";
     }
 
-    public ProgramVersion(long programId, int version, ProgramDefinition definition, long? staffId, DateTime nowUtc)
+    /// <param name="publishedBefore">The <see cref="PublishOrder"/> of the program's last publish at this moment (0 for none).</param>
+    public ProgramVersion(long programId, int version, ProgramDefinition definition, long? staffId, DateTime nowUtc, int publishedBefore)
     {
         ProgramId = programId;
         Version = version;
+        PublishedBefore = publishedBefore;
         Replace(definition with { Version = version }, staffId, nowUtc);
         CreatedAt = nowUtc;
         CreatedBy = staffId;
@@ -54,6 +56,15 @@ public sealed class ProgramVersion
 
     public long? PublishedBy { get; private set; }
 
+    /// <summary>1 for the program's first publish, 2 for the next, and so on (unique per program); null for a draft.</summary>
+    public int? PublishOrder { get; private set; }
+
+    /// <summary>
+    /// The <see cref="PublishOrder"/> of the program's last publish when this version was made: a version
+    /// published later (a higher order) holds changes this one never saw, whatever the two version numbers.
+    /// </summary>
+    public int PublishedBefore { get; private set; }
+
     public ProgramDefinition Rules => _parsed ??= ProgramFile.Parse(Definition);
 
     /// <summary>Replaces a draft's rules; a published version never changes.</summary>
@@ -78,7 +89,8 @@ public sealed class ProgramVersion
         CreatedBy ??= staffId;
     }
 
-    public void Publish(long? staffId, DateTime nowUtc)
+    /// <param name="order">The program's next <see cref="PublishOrder"/>.</param>
+    public void Publish(long? staffId, DateTime nowUtc, int order)
     {
         if (Status == ProgramVersionStatus.Published)
         {
@@ -88,5 +100,6 @@ public sealed class ProgramVersion
         Status = ProgramVersionStatus.Published;
         PublishedAt = nowUtc;
         PublishedBy = staffId;
+        PublishOrder = order;
     }
 }

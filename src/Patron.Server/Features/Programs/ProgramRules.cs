@@ -88,7 +88,7 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         var definition = Parse(json, program);
         var now = clock.GetUtcNow().UtcDateTime;
         var next = (await db.ProgramVersions.Where(v => v.ProgramId == programId).MaxAsync(v => (int?)v.Version, ct) ?? 0) + 1;
-        var version = new ProgramVersion(programId, next, definition, caller.StaffId, now);
+        var version = new ProgramVersion(programId, next, definition, caller.StaffId, now, await LastPublishOrderAsync(programId, ct));
         db.ProgramVersions.Add(version);
         audit.Record(caller, "program.draft_imported", null, null, "program", programId, new { version = next, effectiveFrom = version.EffectiveFrom });
         await SaveUniqueAsync(ct);
@@ -108,7 +108,7 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
 
     /// <summary>
     /// Publishes a draft: from its effective date it is the program's rules. Its date may not be in the past.
-    /// A draft older than a published version (made before that version was published) would replace
+    /// A draft made before another version was published would replace
     /// newer rules with older ones: refused with 409 <c>program.draft_outdated</c> unless <paramref name="confirmOutdated"/>.
     /// </summary>
     public async Task<ProgramVersionView> PublishAsync(long programId, int versionNumber, CallerScope caller, CancellationToken ct, bool confirmOutdated = false)
@@ -116,7 +116,7 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         await ProgramAsync(programId, caller, ct);
         var version = await VersionAsync(programId, versionNumber, ct);
         var now = clock.GetUtcNow().UtcDateTime;
-        var newer = version.Status == ProgramVersionStatus.Draft ? await NewerPublishedAsync(programId, versionNumber, ct) : null;
+        var newer = await NewerPublishedAsync(version, ct);
         if (newer is { } newest && !confirmOutdated)
         {
             throw new ProblemException(StatusCodes.Status409Conflict, DraftOutdated, $"Version {newest} was published after this draft was made: publishing it replaces newer rules with older ones. Confirm to publish it anyway.")
@@ -136,7 +136,7 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
             throw Problem.Invalid("program.effective_in_past", $"A new version takes effect today ({today:yyyy-MM-dd}) or later.", "effectiveFrom");
         }
 
-        version.Publish(caller.StaffId, now);
+        version.Publish(caller.StaffId, now, await LastPublishOrderAsync(programId, ct) + 1);
         audit.Record(caller, "program.published", null, null, "program", programId, newer is null
             ? new { version = versionNumber, effectiveFrom = version.EffectiveFrom }
             : (object)new { version = versionNumber, effectiveFrom = version.EffectiveFrom, publishedOverNewer = newer });
@@ -146,10 +146,18 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         return ProgramVersionView.From(version);
     }
 
-    /// <summary>The highest published version numbered above <paramref name="versionNumber"/>: published after that draft was made.</summary>
-    public async Task<int?> NewerPublishedAsync(long programId, int versionNumber, CancellationToken ct) =>
-        await db.ProgramVersions.Where(v => v.ProgramId == programId && v.Status == ProgramVersionStatus.Published && v.Version > versionNumber)
-            .MaxAsync(v => (int?)v.Version, ct);
+    /// <summary>
+    /// The last version published after <paramref name="draft"/> was made (whatever its number: two drafts
+    /// copied from one version, the second published first), or null; such a draft lacks its changes.
+    /// </summary>
+    public async Task<int?> NewerPublishedAsync(ProgramVersion draft, CancellationToken ct) =>
+        draft.Status != ProgramVersionStatus.Draft ? null : await db.ProgramVersions
+            .Where(v => v.ProgramId == draft.ProgramId && v.PublishOrder > draft.PublishedBefore)
+            .OrderByDescending(v => v.PublishOrder).Select(v => (int?)v.Version).FirstOrDefaultAsync(ct);
+
+    /// <summary>The program's last <see cref="ProgramVersion.PublishOrder"/>, 0 before its first publish.</summary>
+    internal async Task<int> LastPublishOrderAsync(long programId, CancellationToken ct) =>
+        await db.ProgramVersions.Where(v => v.ProgramId == programId).MaxAsync(v => v.PublishOrder, ct) ?? 0;
 
     /// <summary>Saves a changed version; one saved or published by another request meanwhile answers 409 instead of being overwritten.</summary>
     internal async Task SaveVersionAsync(CancellationToken ct)
@@ -158,9 +166,10 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateConcurrencyException)
+        catch (DbUpdateException)
         {
-            throw Problem.Conflict("program.version_changed", "Someone else saved or published this version meanwhile; open it again.");
+            // The version's concurrency tokens (saved or published meanwhile), or the program's publish order (another version published at once).
+            throw Problem.Conflict("program.version_changed", "Someone else saved or published this version, or published another, meanwhile; open it again.");
         }
     }
 

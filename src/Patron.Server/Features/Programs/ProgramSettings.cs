@@ -49,7 +49,7 @@ public sealed class ProgramSettings(PatronDb db, ProgramRules rules, AuditLog au
         return new ProgramSettingsView(program.Id, program.Code, program.Name, ProgramVersionView.From(version), version.Rules, inForce?.Version, today)
         {
             Stamp = Stamp(version.Definition),
-            NewerPublished = version.Status == ProgramVersionStatus.Draft ? await rules.NewerPublishedAsync(programId, versionNumber, ct) : null,
+            NewerPublished = await rules.NewerPublishedAsync(version, ct),
         };
     }
 
@@ -62,7 +62,7 @@ public sealed class ProgramSettings(PatronDb db, ProgramRules rules, AuditLog au
         var inForce = await rules.TryInForceAsync(programId, today, ct)
             ?? throw Problem.Conflict("program.not_in_force", $"The program has no published rules in force on {today:yyyy-MM-dd}.");
         var next = (await db.ProgramVersions.Where(v => v.ProgramId == programId).MaxAsync(v => (int?)v.Version, ct) ?? 0) + 1;
-        var version = new ProgramVersion(programId, next, inForce with { EffectiveFrom = today }, caller.StaffId, clock.GetUtcNow().UtcDateTime);
+        var version = new ProgramVersion(programId, next, inForce with { EffectiveFrom = today }, caller.StaffId, clock.GetUtcNow().UtcDateTime, await rules.LastPublishOrderAsync(programId, ct));
         db.ProgramVersions.Add(version);
         audit.Record(caller, "program.draft_created", null, null, "program", programId, new { version = next, copiedFrom = inForce.Version, effectiveFrom = version.EffectiveFrom });
         await rules.SaveUniqueAsync(ct);

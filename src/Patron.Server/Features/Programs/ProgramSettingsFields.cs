@@ -18,6 +18,9 @@ public enum SettingType
     /// <summary>Text that may be left out: blank removes it.</summary>
     OptionalText,
 
+    /// <summary>Text that may be left out and may run over several lines (a text box keeps its line breaks).</summary>
+    LongText,
+
     /// <summary>One of <see cref="SettingField.Choices"/>.</summary>
     Choice,
 
@@ -173,7 +176,7 @@ public static class ProgramSettingsFields
         new("exclusive", SettingType.Flag, "No other coupon on the order"),
         new("withMemberDiscount", SettingType.Flag, "With member discounts") { NewRow = "true" },
         new("discountEarnsPoints", SettingType.Flag, "Discount earns points"),
-        new("terms", SettingType.OptionalText, "Terms") { Width = "col-12 col-md-6" },
+        new("terms", SettingType.LongText, "Terms") { Width = "col-12 col-md-6" },
     ])
     { KeyFields = ["code", "name", "value", "percentOff"], Title = "Coupon templates" };
 

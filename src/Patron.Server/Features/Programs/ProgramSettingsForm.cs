@@ -483,6 +483,8 @@ public sealed partial class ProgramSettingsForm
             case SettingType.Choice when !field.Choices.Any(c => c.Value == text):
                 fail(key, "Choose one of the options.");
                 return null;
+            case SettingType.LongText:
+                return text.ReplaceLineEndings("\n"); // browsers send a text box's line breaks as CR LF
             default:
                 return text;
         }

@@ -6,7 +6,7 @@ namespace Patron.Server.Features.Programs;
 /// <summary>One day of the member-day calendar: its lunar date (农历) and the ids of the member-day discounts on it.</summary>
 public sealed record MemberDayView(DateOnly Date, string? Lunar, int? LunarDay, IReadOnlyList<string> Discounts);
 
-/// <summary>Publishing: <see cref="ConfirmOutdated"/> publishes a draft older than a published version.</summary>
+/// <summary>Publishing: <see cref="ConfirmOutdated"/> publishes a draft made before another version was published.</summary>
 public sealed record PublishRequest(bool ConfirmOutdated = false);
 
 public static class ProgramsApi
@@ -52,7 +52,7 @@ public static class ProgramsApi
             .Accepts<PublishRequest>("application/json")
             .WithName("PublishProgramVersion")
             .WithSummary("Publish a draft: it is the program's rules from its effective date (today or later once a version is in force).")
-            .WithDescription("The body is optional: { \"confirmOutdated\": true } publishes a draft older than a published version (made before it was published), which otherwise answers 409 program.draft_outdated with newerVersion.")
+            .WithDescription("The body is optional: { \"confirmOutdated\": true } publishes a draft made before another version was published, which otherwise answers 409 program.draft_outdated with newerVersion.")
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
 
         MapSimulation(g);

@@ -268,7 +268,7 @@ public sealed class Catalogue(PatronDb db, ProgramRules programs, MemberLedger l
 
         pageSize = Math.Clamp(pageSize, 1, ApiPageSize);
         var total = await query.CountAsync(ct);
-        page = Math.Max(1, page); // a page past the end is empty, so a client paging through stops
+        page = Math.Clamp(page, 1, (total / pageSize) + 2); // a page past the end is empty, so a client paging through stops (and no offset overflows)
         var rows = await (from x in query
                           join mem in db.Members on x.MemberId equals mem.Id
                           orderby x.At descending, x.Id descending

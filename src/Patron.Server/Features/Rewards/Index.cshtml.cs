@@ -109,6 +109,12 @@ public sealed class IndexModel(Catalogue catalogue, StoreDirectory stores, IStri
         {
             Items = await catalogue.GetAsync(null, id, caller, ct);
             Awaiting = await catalogue.PageAsync(id, true, AwaitingPageNumber, AwaitingPageSize, caller, ct);
+            if (Awaiting.Items.Count == 0 && Awaiting.Total > 0)
+            {
+                // Past the end (the last gift of the last page handed over or cancelled, or a typed number): the last page.
+                AwaitingPageNumber = (Awaiting.Total + AwaitingPageSize - 1) / AwaitingPageSize;
+                Awaiting = await catalogue.PageAsync(id, true, AwaitingPageNumber, AwaitingPageSize, caller, ct);
+            }
         }
     }
 }
