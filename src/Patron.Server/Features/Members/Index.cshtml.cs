@@ -79,9 +79,6 @@ public sealed class IndexModel(FindMembers find, EnrollMember enrol, StoreDirect
         return "/members?" + query;
     }
 
-    /// <summary>The masked export of the members this filter lists, for API clients (the export button starts a job instead).</summary>
-    public string ExportLink => "/api/members/export.csv" + (FilterQuery.Length > 0 ? "?" + FilterQuery : "");
-
     /// <summary>Starts the masked export of the members this filter lists as a console job, and shows the job's page.</summary>
     public async Task<IActionResult> OnPostExportAsync([FromServices] Jobs.ConsoleJobs jobs, CancellationToken ct)
     {
