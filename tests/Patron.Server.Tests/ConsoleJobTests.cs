@@ -418,6 +418,52 @@ public abstract class ConsoleJobTests(PatronApp app)
     }
 
     [Fact]
+    public async Task AJobBrokenOffByTheServersStop_GoesBackToTheQueueWithoutCountingAnAttempt()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            await EnrolAsync(_a1, "停机会员" + i);
+        }
+
+        var admin = await app.SignInAsync("admin");
+        var adminId = await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "admin").Select(s => s.Id).SingleAsync());
+
+        // This node's runner is held in one job ...
+        using var busy = app.JobProbe.HoldNext();
+        var first = (await (await admin.Http.PostJson("/api/members/exports", new { })).ReadJson()).GetProperty("id").GetInt64();
+        await busy.Reached.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        // ... so a second node's runner takes the next one, and its server stops while it runs.
+        using var held = app.JobProbe.HoldNext();
+        var second = await app.WithDbAsync(async db =>
+        {
+            var job = new ConsoleJob(ConsoleJobKind.MemberExport, adminId, "{}", app.Clock.GetUtcNow().UtcDateTime);
+            db.ConsoleJobs.Add(job);
+            await db.SaveChangesAsync();
+            return job.Id;
+        });
+        using var node = new ConsoleJobRunner(app.Services.GetRequiredService<IServiceScopeFactory>(), app.Services.GetRequiredService<ConsoleJobOptions>(), new ConsoleJobSignal(),
+            app.Services.GetRequiredService<Microsoft.AspNetCore.Authorization.IAuthorizationService>(), app.Clock,
+            app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ConsoleJobRunner>>(), app.JobProbe);
+        await node.StartAsync(Ct);
+        Assert.Equal(second, (await held.Reached.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct)).JobId);
+        Assert.Equal(1, await app.WithDbAsync(db => db.ConsoleJobs.Where(j => j.Id == second).Select(j => j.Attempts).SingleAsync()));
+        var stopping = node.StopAsync(CancellationToken.None);
+        held.Released.Set();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        var requeued = await app.WithDbAsync(db => db.ConsoleJobs.AsNoTracking().SingleAsync(j => j.Id == second));
+        Assert.Equal(ConsoleJobStatus.Queued, requeued.Status);
+        Assert.Equal(0, requeued.Attempts);
+
+        // This node then runs both: the second on its first counted attempt.
+        busy.Released.Set();
+        Assert.Equal("completed", (await WaitAsync(admin, first)).GetProperty("status").GetString());
+        var done = await WaitAsync(admin, second);
+        Assert.Equal("completed", done.GetProperty("status").GetString());
+        Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
     public async Task AFailedHeartbeat_DoesNotEndTheHeartbeatOfTheRun()
     {
         for (var i = 0; i < 2; i++)
