@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Patron.Data;
 using Patron.Server.Features.Jobs;
@@ -273,6 +274,13 @@ public abstract class ConsoleJobTests(PatronApp app)
         Assert.Equal(1, await app.WithDbAsync(db => db.ConsoleJobFiles.CountAsync(f => f.JobId == id)));
         var options = app.Services.GetRequiredService<ConsoleJobOptions>();
         var before = app.Clock.GetUtcNow();
+
+        // The runner cleans up between runs: held in a run, it cannot delete the job before the download below.
+        await _a1.PostJson("/api/members", new { name = "清理会员甲", mobile = PatronApp.NewPhone() });
+        await _a1.PostJson("/api/members", new { name = "清理会员乙", mobile = PatronApp.NewPhone() });
+        using var hold = app.JobProbe.HoldNext();
+        var busy = (await (await admin.Http.PostJson("/api/members/exports", new { })).ReadJson()).GetProperty("id").GetInt64();
+        Assert.Equal(busy, (await hold.Reached.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct)).JobId);
         try
         {
             app.Clock.Advance(TimeSpan.FromHours(23));
@@ -289,8 +297,273 @@ public abstract class ConsoleJobTests(PatronApp app)
         }
         finally
         {
+            hold.Released.Set();
+            await WaitAsync(admin, busy);
             app.Clock.Set(before);
         }
+    }
+
+    [Fact]
+    public async Task AnExportFile_IsGivenOnlyToWhoStillCoversEveryStoreItHolds()
+    {
+        await EnsureProgramAsync();
+        var inA1 = await EnrolAsync(_a1, "范围甲");
+        var inA2 = await EnrolAsync(app.TerminalClient(app.Org.TerminalA2), "范围乙");
+
+        // A store manager of A1 and A2 exports without a store filter (both stores), then is moved off A2.
+        var (managerId, manager) = await NewStaffAsync(Patron.Domain.Organisation.StaffRole.StoreManager, app.Org.StoreA1, app.Org.StoreA2);
+        var mine = (await (await manager.Http.PostJson("/api/members/exports", new { })).ReadJson()).GetProperty("id").GetInt64();
+        var job = await WaitAsync(manager, mine);
+        Assert.Equal("completed", job.GetProperty("status").GetString());
+        var csv = await (await manager.Http.Get($"/api/jobs/{mine}/file")).ReadText();
+        Assert.Contains($"\r\n{inA1},", csv, StringComparison.Ordinal);
+        Assert.Contains($"\r\n{inA2},", csv, StringComparison.Ordinal);
+        await MoveAsync(managerId, Patron.Domain.Organisation.StaffRole.StoreManager, app.Org.StoreA1);
+        manager = await app.SignInAsync(await LoginOfAsync(managerId));
+        await AssertProblem(await manager.Http.Get($"/api/jobs/{mine}/file"), HttpStatusCode.Forbidden, "scope.store_forbidden");
+        await AssertProblem(await manager.Http.Get($"/api/jobs/{mine}"), HttpStatusCode.Forbidden, "scope.store_forbidden");
+
+        // An administrator exports every store, then becomes a store manager of A1 and A2: not every store any more.
+        var (adminId, admin) = await NewStaffAsync(Patron.Domain.Organisation.StaffRole.Admin);
+        var all = (await (await admin.Http.PostJson("/api/members/exports", new { })).ReadJson()).GetProperty("id").GetInt64();
+        Assert.Equal("completed", (await WaitAsync(admin, all)).GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await admin.Http.Get($"/api/jobs/{all}/file")).StatusCode);
+        await MoveAsync(adminId, Patron.Domain.Organisation.StaffRole.StoreManager, app.Org.StoreA1, app.Org.StoreA2);
+        admin = await app.SignInAsync(await LoginOfAsync(adminId));
+        await AssertProblem(await admin.Http.Get($"/api/jobs/{all}/file"), HttpStatusCode.Forbidden, "scope.store_forbidden");
+
+        // Given A2 back, the manager has the file again.
+        await MoveAsync(managerId, Patron.Domain.Organisation.StaffRole.StoreManager, app.Org.StoreA1, app.Org.StoreA2);
+        manager = await app.SignInAsync(await LoginOfAsync(managerId));
+        Assert.Equal(csv, await (await manager.Http.Get($"/api/jobs/{mine}/file")).ReadText());
+    }
+
+    [Fact]
+    public async Task AJob_IsNotShownToWhoLostThePermissionOfItsKind()
+    {
+        var (_, version) = await DraftWithSalesAsync();
+        var (staffId, marketing) = await NewStaffAsync(Patron.Domain.Organisation.StaffRole.Marketing);
+        var queued = await marketing.Http.PostJson($"/api/programs/{app.Org.ProgramA}/versions/{version}/simulations", new { from = Today, to = Today });
+        var id = (await queued.ReadJson()).GetProperty("id").GetInt64();
+        Assert.Equal("completed", (await WaitAsync(marketing, id)).GetProperty("status").GetString());
+        Assert.Contains("data-testid=\"simulation\"", await marketing.GetPageAsync($"/jobs/{id}"));
+
+        // Demoted out of program management: neither the job nor its page (with the report).
+        await MoveAsync(staffId, Patron.Domain.Organisation.StaffRole.StoreManager, app.Org.StoreA1);
+        marketing = await app.SignInAsync(await LoginOfAsync(staffId));
+        await AssertProblem(await marketing.Http.Get($"/api/jobs/{id}"), HttpStatusCode.Forbidden, "job.not_allowed");
+        var page = await marketing.GetAsync($"/jobs/{id}");
+        Assert.NotEqual(HttpStatusCode.OK, page.StatusCode);
+        Assert.DoesNotContain("data-testid=\"simulation\"", await page.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.NotEqual(HttpStatusCode.OK, (await marketing.GetAsync($"/jobs/{id}?handler=Panel")).StatusCode);
+    }
+
+    [Fact]
+    public async Task EachDownload_IsAudited_AndTheExportEntryNamesTheJob()
+    {
+        await EnsureProgramAsync();
+        var manager = await app.SignInAsync("manager-a");
+        var id = (await (await manager.Http.PostJson("/api/members/exports", new { storeId = app.Org.StoreA1 })).ReadJson()).GetProperty("id").GetInt64();
+        Assert.Equal("completed", (await WaitAsync(manager, id)).GetProperty("status").GetString());
+        var exported = await app.WithDbAsync(db => db.AuditLog.AsNoTracking().Where(a => a.Action == "members.exported").OrderByDescending(a => a.Id).FirstAsync());
+        Assert.Contains($"\"jobId\":{id}", exported.Detail ?? "", StringComparison.Ordinal);
+
+        Task<List<Patron.Domain.Audit.AuditEntry>> DownloadsAsync() => app.WithDbAsync(db => db.AuditLog.AsNoTracking()
+            .Where(a => a.Action == "members.export_downloaded" && a.EntityType == "console_job" && a.EntityId == id).ToListAsync());
+        Assert.Empty(await DownloadsAsync());
+        Assert.Equal(HttpStatusCode.OK, (await manager.Http.Get($"/api/jobs/{id}/file")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await manager.Http.Get($"/api/jobs/{id}/file")).StatusCode);
+        var downloads = await DownloadsAsync();
+        Assert.Equal(2, downloads.Count);
+        var managerId = await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "manager-a").Select(s => s.Id).SingleAsync());
+        Assert.All(downloads, d => Assert.Equal(managerId, d.ActorId));
+
+        // A refused download is not recorded as one; the audit page names the action in Chinese.
+        var cashier = await app.SignInAsync("cashier-a1");
+        await AssertProblem(await cashier.Http.Get($"/api/jobs/{id}/file"), HttpStatusCode.NotFound, "job.not_found");
+        Assert.Equal(2, (await DownloadsAsync()).Count);
+        Assert.Contains("下载会员导出文件", await (await app.SignInAsync("admin")).GetPageAsync("/audit?action=members.export_downloaded"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AStaleJobOnItsLastAttempt_FailsInsteadOfRunningAgain()
+    {
+        await EnsureProgramAsync();
+        var admin = await app.SignInAsync("admin");
+        var adminId = await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "admin").Select(s => s.Id).SingleAsync());
+        var now = app.Clock.GetUtcNow().UtcDateTime;
+        var audits = await ExportAuditsAsync();
+        var stale = await app.WithDbAsync(async db =>
+        {
+            var job = new ConsoleJob(ConsoleJobKind.MemberExport, adminId, "{}", now.AddMinutes(-10))
+            {
+                Status = ConsoleJobStatus.Running,
+                Attempts = ConsoleJobRunner.MaxAttempts,
+                StartedAt = now.AddMinutes(-10),
+                HeartbeatAt = now.AddMinutes(-2),
+            };
+            db.ConsoleJobs.Add(job);
+            await db.SaveChangesAsync();
+            return job.Id;
+        });
+
+        // Queuing another job wakes the runner: the abandoned one fails, the new one runs.
+        var next = (await (await admin.Http.PostJson("/api/members/exports", new { })).ReadJson()).GetProperty("id").GetInt64();
+        Assert.Equal("completed", (await WaitAsync(admin, next)).GetProperty("status").GetString());
+        var job = await WaitAsync(admin, stale);
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Equal("job.stopped", job.GetProperty("errorCode").GetString());
+        Assert.Equal(ConsoleJobRunner.MaxAttempts, job.GetProperty("attempts").GetInt32());
+        Assert.Equal(audits + 1, await ExportAuditsAsync());
+    }
+
+    [Fact]
+    public async Task AJobBrokenOffByTheServersStop_GoesBackToTheQueueWithoutCountingAnAttempt()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            await EnrolAsync(_a1, "停机会员" + i);
+        }
+
+        var admin = await app.SignInAsync("admin");
+        var adminId = await app.WithDbAsync(db => db.Staff.Where(s => s.Login == "admin").Select(s => s.Id).SingleAsync());
+
+        // This node's runner is held in one job ...
+        using var busy = app.JobProbe.HoldNext();
+        var first = (await (await admin.Http.PostJson("/api/members/exports", new { })).ReadJson()).GetProperty("id").GetInt64();
+        await busy.Reached.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        // ... so a second node's runner takes the next one, and its server stops while it runs.
+        using var held = app.JobProbe.HoldNext();
+        var second = await app.WithDbAsync(async db =>
+        {
+            var job = new ConsoleJob(ConsoleJobKind.MemberExport, adminId, "{}", app.Clock.GetUtcNow().UtcDateTime);
+            db.ConsoleJobs.Add(job);
+            await db.SaveChangesAsync();
+            return job.Id;
+        });
+        using var node = new ConsoleJobRunner(app.Services.GetRequiredService<IServiceScopeFactory>(), app.Services.GetRequiredService<ConsoleJobOptions>(), new ConsoleJobSignal(),
+            app.Services.GetRequiredService<Microsoft.AspNetCore.Authorization.IAuthorizationService>(), app.Clock,
+            app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ConsoleJobRunner>>(), app.JobProbe);
+        await node.StartAsync(Ct);
+        Assert.Equal(second, (await held.Reached.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct)).JobId);
+        Assert.Equal(1, await app.WithDbAsync(db => db.ConsoleJobs.Where(j => j.Id == second).Select(j => j.Attempts).SingleAsync()));
+        var stopping = node.StopAsync(CancellationToken.None);
+        held.Released.Set();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        var requeued = await app.WithDbAsync(db => db.ConsoleJobs.AsNoTracking().SingleAsync(j => j.Id == second));
+        Assert.Equal(ConsoleJobStatus.Queued, requeued.Status);
+        Assert.Equal(0, requeued.Attempts);
+
+        // This node then runs both: the second on its first counted attempt.
+        busy.Released.Set();
+        Assert.Equal("completed", (await WaitAsync(admin, first)).GetProperty("status").GetString());
+        var done = await WaitAsync(admin, second);
+        Assert.Equal("completed", done.GetProperty("status").GetString());
+        Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task AFailedHeartbeat_DoesNotEndTheHeartbeatOfTheRun()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            await EnrolAsync(_a1, "心跳会员" + i);
+        }
+
+        var admin = await app.SignInAsync("admin");
+        using var hold = app.JobProbe.HoldNext();
+        var id = (await (await admin.Http.PostJson("/api/members/exports", new { })).ReadJson()).GetProperty("id").GetInt64();
+        await hold.Reached.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        // Heartbeat saves fail for a while (as on a dropped connection), then the database is fine again.
+        var sqlite = app is SqliteApp;
+        await app.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(sqlite
+            ? "CREATE TRIGGER hb_fail BEFORE UPDATE OF heartbeat_at ON console_jobs BEGIN SELECT RAISE(ABORT, 'connection lost'); END;"
+            : "CREATE FUNCTION hb_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'connection lost'; END $$; "
+              + "CREATE TRIGGER hb_fail BEFORE UPDATE OF heartbeat_at ON console_jobs FOR EACH ROW EXECUTE FUNCTION hb_fail();"));
+        try
+        {
+            var progressEvery = app.Services.GetRequiredService<ConsoleJobOptions>().ProgressEvery;
+            await Task.Delay(progressEvery * 3, Ct);
+        }
+        finally
+        {
+            await app.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(sqlite ? "DROP TRIGGER hb_fail;" : "DROP TRIGGER hb_fail ON console_jobs; DROP FUNCTION hb_fail();"));
+        }
+
+        // The run (held at a report) still beats: its heartbeat follows the clock again.
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        var clock = app.Clock.GetUtcNow().UtcDateTime.AddSeconds(-1); // PostgreSQL keeps microseconds
+        var until = DateTime.UtcNow.AddSeconds(30);
+        DateTime? beat;
+        do
+        {
+            await Task.Delay(100, Ct);
+            beat = await app.WithDbAsync(db => db.ConsoleJobs.Where(j => j.Id == id).Select(j => j.HeartbeatAt).SingleAsync());
+        }
+        while (beat < clock && DateTime.UtcNow < until);
+
+        Assert.True(beat >= clock, $"heartbeat {beat:O} stopped before the clock {clock:O}");
+        hold.Released.Set();
+        Assert.Equal("completed", (await WaitAsync(admin, id)).GetProperty("status").GetString());
+        Assert.Equal(1, (await WaitAsync(admin, id)).GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task TheHeartbeatLoop_GoesOnAfterAFailedSave_AndEndsOnlyWhenStopped()
+    {
+        using var stop = new CancellationTokenSource();
+        using var run = new CancellationTokenSource();
+        var beats = 0;
+        var third = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loop = Heartbeat.RunAsync(TimeSpan.FromMilliseconds(10), _ =>
+        {
+            if (++beats == 1)
+            {
+                throw new InvalidOperationException("connection lost");
+            }
+
+            if (beats == 3)
+            {
+                third.TrySetResult();
+            }
+
+            return Task.FromResult(true);
+        }, run, app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ConsoleJobRunner>>(), "test", 0, stop.Token);
+        await third.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.False(loop.IsCompleted);
+        await stop.CancelAsync();
+        await loop.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.False(run.IsCancellationRequested);
+
+        // A save that finds the row taken by another runner cancels the run.
+        using var stop2 = new CancellationTokenSource();
+        await Heartbeat.RunAsync(TimeSpan.FromMilliseconds(10), _ => Task.FromResult(false), run, app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ConsoleJobRunner>>(), "test", 0, stop2.Token)
+            .WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.True(run.IsCancellationRequested);
+    }
+
+    [Theory]
+    [InlineData("1", "30", true)]
+    [InlineData("10", "30", true)]
+    [InlineData("11", "30", false)]
+    [InlineData("30", "30", false)]
+    [InlineData("60", "30", false)]
+    public void Settings_WhoseHeartbeatIsNotWellBelowTheStaleInterval_AreRefused(string progressSeconds, string staleSeconds, bool accepted)
+    {
+        var config = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Patron:ConsoleJobs:ProgressSeconds"] = progressSeconds, ["Patron:ConsoleJobs:StaleSeconds"] = staleSeconds })
+            .Build();
+        if (accepted)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(double.Parse(progressSeconds, System.Globalization.CultureInfo.InvariantCulture)), ConsoleJobOptions.From(config).ProgressEvery);
+            return;
+        }
+
+        var refused = Assert.Throws<InvalidOperationException>(() => { ConsoleJobOptions.From(config); });
+        Assert.Contains("Patron:ConsoleJobs:ProgressSeconds", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Patron:ConsoleJobs:StaleSeconds", refused.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Follows a job until it ends; its last state.</summary>
@@ -321,6 +594,32 @@ public abstract class ConsoleJobTests(PatronApp app)
         await WaitAsync(console, long.Parse(page["/jobs/".Length..], System.Globalization.CultureInfo.InvariantCulture));
         return await console.GetPageAsync(page);
     }
+
+    private static async Task<long> EnrolAsync(HttpClient terminal, string name) =>
+        (await (await terminal.PostJson("/api/members", new { name, mobile = PatronApp.NewPhone() })).ReadJson()).GetProperty("id").GetInt64();
+
+    /// <summary>A new staff member of this role (and stores), signed in.</summary>
+    private async Task<(long Id, ConsoleClient Console)> NewStaffAsync(Patron.Domain.Organisation.StaffRole role, params long[] stores)
+    {
+        var (id, login) = await app.WithDbAsync(async db =>
+        {
+            var staff = new Patron.Domain.Organisation.Staff("job-" + Guid.NewGuid().ToString("N")[..8], "作业员", role, stores);
+            staff.SetPasswordHash(Patron.Server.Features.Staff.StaffSignIn.HashPassword(staff, PatronApp.Password));
+            db.Staff.Add(staff);
+            await db.SaveChangesAsync();
+            return (staff.Id, staff.Login);
+        });
+        return (id, await app.SignInAsync(login));
+    }
+
+    private Task<int> MoveAsync(long staffId, Patron.Domain.Organisation.StaffRole role, params long[] stores) => app.WithDbAsync(async db =>
+    {
+        var staff = await db.Staff.Include(s => s.Stores).SingleAsync(s => s.Id == staffId);
+        staff.Update(staff.DisplayName, role, stores);
+        return await db.SaveChangesAsync();
+    });
+
+    private Task<string> LoginOfAsync(long staffId) => app.WithDbAsync(db => db.Staff.Where(s => s.Id == staffId).Select(s => s.Login).SingleAsync());
 
     private Task<int> ExportAuditsAsync() => app.WithDbAsync(db => db.AuditLog.CountAsync(a => a.Action == "members.exported"));
 

@@ -36,6 +36,7 @@ public static class AuditActions
         "member.profile_updated",
         "member.purchaser_added",
         "member.purchaser_removed",
+        "members.export_downloaded",
         "members.exported",
         "members.exported_unmasked",
         "members.imported",

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Patron.Data;
 using Patron.Server.Features.Audit;
 using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Jobs;
 using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Features.Import;
@@ -260,49 +261,29 @@ public sealed class ImportRunner(IServiceScopeFactory scopes, ImportOptions opti
         await reporting;
     }
 
-    /// <summary>Saves the run's progress and heartbeat every second; cancels the run if another runner has taken it.</summary>
-    private async Task ReportAsync(PatronDb db, SemaphoreSlim gate, long id, int attempt, ImportTracker tracker, CancellationTokenSource run, CancellationToken stop)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        try
+    /// <summary>Saves the run's progress and heartbeat every second until it ends; cancels the run if another runner has taken it.</summary>
+    private async Task ReportAsync(PatronDb db, SemaphoreSlim gate, long id, int attempt, ImportTracker tracker, CancellationTokenSource run, CancellationToken stop) =>
+        await Heartbeat.RunAsync(TimeSpan.FromSeconds(1), async ct =>
         {
-            while (await timer.WaitForNextTickAsync(stop))
+            await gate.WaitAsync(ct);
+            try
             {
-                await gate.WaitAsync(stop);
-                try
-                {
-                    var (rows, imported, refused, fraction, rate, job, now) = (tracker.Checked, tracker.Imported, tracker.Refused, tracker.Fraction, tracker.RowsPerSecond, tracker.JobId, Now);
-                    var saved = await db.ImportUploads.Where(u => u.Id == id && u.Attempts == attempt && u.Status == ImportUploadStatus.Running)
-                        .ExecuteUpdateAsync(s => s
-                            .SetProperty(u => u.Rows, rows)
-                            .SetProperty(u => u.Imported, imported)
-                            .SetProperty(u => u.Rejected, refused)
-                            .SetProperty(u => u.Fraction, fraction)
-                            .SetProperty(u => u.RowsPerSecond, rate)
-                            .SetProperty(u => u.ImportJobId, job)
-                            .SetProperty(u => u.HeartbeatAt, now), stop);
-                    if (saved == 0)
-                    {
-                        await run.CancelAsync();
-                        return;
-                    }
-                }
-                finally
-                {
-                    gate.Release();
-                }
+                var (rows, imported, refused, fraction, rate, job, now) = (tracker.Checked, tracker.Imported, tracker.Refused, tracker.Fraction, tracker.RowsPerSecond, tracker.JobId, Now);
+                return await db.ImportUploads.Where(u => u.Id == id && u.Attempts == attempt && u.Status == ImportUploadStatus.Running)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(u => u.Rows, rows)
+                        .SetProperty(u => u.Imported, imported)
+                        .SetProperty(u => u.Rejected, refused)
+                        .SetProperty(u => u.Fraction, fraction)
+                        .SetProperty(u => u.RowsPerSecond, rate)
+                        .SetProperty(u => u.ImportJobId, job)
+                        .SetProperty(u => u.HeartbeatAt, now), ct) == 1;
             }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The run ended.
-        }
-        catch (Exception e)
-        {
-            // Progress is for show: the run goes on (and saves its end) without it.
-            log.LogWarning(e, "Could not save the progress of import upload {Upload}", id);
-        }
-    }
+            finally
+            {
+                gate.Release();
+            }
+        }, run, log, "import upload", id, stop);
 
     private async Task SaveErrorsAsync(PatronDb db, SemaphoreSlim gate, long id, IReadOnlyList<RowError> errors, CancellationToken ct)
     {

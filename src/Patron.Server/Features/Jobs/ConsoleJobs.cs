@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.EntityFrameworkCore;
 using Patron.Data;
+using Patron.Server.Features.Audit;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Jobs;
 using Patron.Server.Infrastructure.Problems;
@@ -40,9 +41,11 @@ public sealed record ConsoleJobDownload(string FileName, string ContentType, byt
 /// <summary>
 /// Queues console jobs and shows them to the staff member who started them (nobody else: 404).
 /// The kind's permission and checks apply when the job is queued, when it runs, and again when
-/// its file is downloaded, as the staff member is then (a disabled or demoted account cannot).
+/// the job is read or its file downloaded, as the staff member is then (a disabled or demoted
+/// account cannot; one who no longer covers every store an export holds cannot download it).
+/// Each download of a file whose kind names an audit action is audited.
 /// </summary>
-public sealed class ConsoleJobs(PatronDb db, IEnumerable<IConsoleJobWork> works, IAuthorizationService authorization, ConsoleJobSignal signal, ConsoleJobOptions options, TimeProvider clock)
+public sealed class ConsoleJobs(PatronDb db, IEnumerable<IConsoleJobWork> works, IAuthorizationService authorization, ConsoleJobSignal signal, ConsoleJobOptions options, TimeProvider clock, AuditLog audit)
 {
     public const int MaxPageSize = 100;
 
@@ -64,8 +67,13 @@ public sealed class ConsoleJobs(PatronDb db, IEnumerable<IConsoleJobWork> works,
         return View(job);
     }
 
-    public async Task<ConsoleJobView> GetAsync(long id, CallerScope caller, CancellationToken ct) =>
-        View(await MineAsync(id, caller, ct));
+    /// <summary>One of my jobs, if I may still do what it did (see <see cref="AllowedAsync"/>).</summary>
+    public async Task<ConsoleJobView> GetAsync(long id, CallerScope caller, CancellationToken ct)
+    {
+        var job = await MineAsync(id, caller, ct);
+        await AllowedAsync(job, "You may no longer see this job.", ct);
+        return View(job);
+    }
 
     public async Task<ConsoleJobPage> ListAsync(int page, int pageSize, CallerScope caller, CancellationToken ct)
     {
@@ -81,10 +89,7 @@ public sealed class ConsoleJobs(PatronDb db, IEnumerable<IConsoleJobWork> works,
     public async Task<ConsoleJobDownload> FileAsync(long id, CallerScope caller, CancellationToken ct)
     {
         var job = await MineAsync(id, caller, ct);
-        var work = Work(job.Kind);
-        var now = await StaffCaller.LoadAsync(db, authorization, job.StaffId, work.Policy, "job", ct)
-            ?? throw Problem.Forbidden("job.not_allowed", "You may no longer download this file.");
-        await work.CheckAsync(job.Parameters, now, ct);
+        var (work, now) = await AllowedAsync(job, "You may no longer download this file.", ct);
         if (job.Status != ConsoleJobStatus.Completed || job.FileName is null || job.FinishedAt < clock.GetUtcNow().UtcDateTime - options.Keep)
         {
             throw Problem.NotFound("job.file_not_found", "This job has no file (not finished, or deleted after a day).");
@@ -92,7 +97,33 @@ public sealed class ConsoleJobs(PatronDb db, IEnumerable<IConsoleJobWork> works,
 
         var file = await db.ConsoleJobFiles.AsNoTracking().FirstOrDefaultAsync(f => f.JobId == id, ct)
             ?? throw Problem.NotFound("job.file_not_found", "This job has no file (not finished, or deleted after a day).");
+        if (work.DownloadAction is { } action)
+        {
+            audit.Record(now, action, null, null, "console_job", job.Id, new { file = job.FileName, size = job.FileSize });
+            await db.SaveChangesAsync(ct);
+        }
+
         return new ConsoleJobDownload(job.FileName, file.ContentType, file.Content);
+    }
+
+    /// <summary>
+    /// The job's staff member as they are now, if they still hold the kind's permission (403
+    /// <c>job.not_allowed</c>), pass its checks of the parameters, and, once it is done, may
+    /// see what its result holds (403 <c>scope.store_forbidden</c> for an export of stores
+    /// they no longer cover).
+    /// </summary>
+    private async Task<(IConsoleJobWork Work, CallerScope Now)> AllowedAsync(ConsoleJob job, string refusal, CancellationToken ct)
+    {
+        var work = Work(job.Kind);
+        var now = await StaffCaller.LoadAsync(db, authorization, job.StaffId, work.Policy, "job", ct)
+            ?? throw Problem.Forbidden("job.not_allowed", refusal);
+        await work.CheckAsync(job.Parameters, now, ct);
+        if (job.Status == ConsoleJobStatus.Completed)
+        {
+            work.CheckResult(job.Parameters, job.Result, now);
+        }
+
+        return (work, now);
     }
 
     private async Task<ConsoleJob> MineAsync(long id, CallerScope caller, CancellationToken ct) =>

@@ -23,20 +23,25 @@ public sealed class DetailModel(ConsoleJobs jobs) : PageModel
 
     public JobPanel Panel { get; private set; } = null!;
 
-    public async Task<IActionResult> OnGetAsync(CancellationToken ct) => await LoadAsync(ct) ? Page() : NotFound();
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct) => await LoadAsync(ct) ?? Page();
 
-    public async Task<IActionResult> OnGetPanelAsync(CancellationToken ct) => await LoadAsync(ct) ? Partial("_JobPanel", Panel) : NotFound();
+    public async Task<IActionResult> OnGetPanelAsync(CancellationToken ct) => await LoadAsync(ct) ?? Partial("_JobPanel", Panel);
 
-    private async Task<bool> LoadAsync(CancellationToken ct)
+    /// <summary>Null when the job is loaded; else the refusal (not mine: 404; no longer allowed, as the API: 403).</summary>
+    private async Task<IActionResult?> LoadAsync(CancellationToken ct)
     {
         try
         {
             Panel = For(await jobs.GetAsync(Id, CallerScope.From(User), ct));
-            return true;
+            return null;
         }
         catch (ProblemException p) when (p.Status == StatusCodes.Status404NotFound)
         {
-            return false;
+            return NotFound();
+        }
+        catch (ProblemException p) when (p.Status == StatusCodes.Status403Forbidden)
+        {
+            return Forbid();
         }
     }
 

@@ -24,8 +24,8 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
 {
     public const int MaxRows = 1_000_000;
 
-    /// <summary>Writes the export; <paramref name="progress"/> hears the fraction of the members written so far.</summary>
-    public async Task WriteAsync(Stream output, MemberExportRequest r, bool unmasked, CallerScope caller, CancellationToken ct, IProgress<double>? progress = null)
+    /// <summary>Writes the export; <paramref name="progress"/> hears the fraction of the members written so far; <paramref name="jobId"/> is the console job writing it (kept in the audit entry).</summary>
+    public async Task WriteAsync(Stream output, MemberExportRequest r, bool unmasked, CallerScope caller, CancellationToken ct, IProgress<double>? progress = null, long? jobId = null)
     {
         if (r.StoreId is { } s && !caller.CanBrowseStore(s))
         {
@@ -68,7 +68,7 @@ public sealed class MemberExport(PatronDb db, PersonalDataProtector protector, A
                    };
 
         // Recorded before the first row leaves: an export cut off half-way is on record too.
-        audit.Record(caller, unmasked ? "members.exported_unmasked" : "members.exported", r.StoreId, null, null, null, new { r.StoreId, r.From, r.To, r.Tier, r.Status, reason = unmasked ? r.Reason : null });
+        audit.Record(caller, unmasked ? "members.exported_unmasked" : "members.exported", r.StoreId, null, null, null, new { r.StoreId, r.From, r.To, r.Tier, r.Status, reason = unmasked ? r.Reason : null, jobId });
         await db.SaveChangesAsync(ct);
         await using var writer = new StreamWriter(output, new UTF8Encoding(true), 1 << 16, leaveOpen: true);
         var total = progress is null ? 0 : Math.Min(await query.CountAsync(ct), MaxRows);

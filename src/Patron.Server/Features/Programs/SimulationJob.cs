@@ -35,7 +35,14 @@ public sealed class SimulationJob(PatronDb db, SimulateProgram simulate) : ICons
         }
     }
 
-    public async Task<ConsoleJobOutput> RunAsync(string parameters, CallerScope caller, IProgress<double> progress, CancellationToken ct)
+    /// <summary>The report holds only what the program's permission shows (checked with the parameters).</summary>
+    public void CheckResult(string parameters, string? result, CallerScope caller)
+    {
+    }
+
+    public string? DownloadAction => null;
+
+    public async Task<ConsoleJobOutput> RunAsync(long jobId, string parameters, CallerScope caller, IProgress<double> progress, CancellationToken ct)
     {
         var r = Read(parameters);
         var report = await simulate.RunAsync(r.ProgramId, r.Version, new SimulationRequest(r.From, r.To), caller, ct, progress);

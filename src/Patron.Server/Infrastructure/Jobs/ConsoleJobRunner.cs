@@ -28,6 +28,12 @@ public sealed class ConsoleJobRunner(
     /// <summary>An unexpected failure is retried this many times (a lost connection); then the job fails.</summary>
     public const int MaxAttempts = 3;
 
+    /// <summary>How many waiting jobs one look at the queue reads (claimed one by one, oldest first).</summary>
+    public const int ClaimBatchSize = 20;
+
+    /// <summary>How often (real time) the runner deletes the jobs and files kept longer than <see cref="ConsoleJobOptions.Keep"/>.</summary>
+    public static readonly TimeSpan CleanUpEvery = TimeSpan.FromMinutes(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.RunnerEnabled)
@@ -41,7 +47,7 @@ public sealed class ConsoleJobRunner(
         {
             try
             {
-                if (DateTime.UtcNow - cleaned > TimeSpan.FromMinutes(1))
+                if (DateTime.UtcNow - cleaned > CleanUpEvery)
                 {
                     cleaned = DateTime.UtcNow;
                     using var scope = scopes.CreateScope();
@@ -85,17 +91,35 @@ public sealed class ConsoleJobRunner(
         return await old.ExecuteDeleteAsync(ct);
     }
 
-    /// <summary>The oldest job waiting (or abandoned), claimed for this runner; null when nothing waits.</summary>
+    /// <summary>
+    /// The oldest job waiting (or abandoned on an attempt before the last), claimed for this
+    /// runner; null when nothing waits. A job abandoned on its last attempt (its runner died
+    /// each time: a crash, out of memory) fails with <c>job.stopped</c> instead of running again.
+    /// </summary>
     private async Task<(long Id, int Attempt)?> ClaimAsync(CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
         var now = Now;
         var stale = now - options.StaleAfter;
+        var given = await db.ConsoleJobs
+            .Where(j => j.Status == ConsoleJobStatus.Running && (j.HeartbeatAt == null || j.HeartbeatAt < stale) && j.Attempts >= MaxAttempts)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Status, ConsoleJobStatus.Failed)
+                .SetProperty(j => j.FinishedAt, now)
+                .SetProperty(j => j.HeartbeatAt, now)
+                .SetProperty(j => j.ErrorCode, "job.stopped")
+                .SetProperty(j => j.ErrorMessage, "The job stopped each time it ran; start it again."), ct);
+        if (given > 0)
+        {
+            log.LogWarning("{Count} console job(s) abandoned on their last attempt failed (job.stopped)", given);
+        }
+
         var waiting = await db.ConsoleJobs.AsNoTracking()
-            .Where(j => j.Status == ConsoleJobStatus.Queued || (j.Status == ConsoleJobStatus.Running && (j.HeartbeatAt == null || j.HeartbeatAt < stale)))
+            .Where(j => j.Status == ConsoleJobStatus.Queued
+                || (j.Status == ConsoleJobStatus.Running && (j.HeartbeatAt == null || j.HeartbeatAt < stale) && j.Attempts < MaxAttempts))
             .OrderBy(j => j.Id)
-            .Take(20)
+            .Take(ClaimBatchSize)
             .Select(j => new { j.Id, j.Status, j.Attempts })
             .ToListAsync(ct);
         foreach (var w in waiting)
@@ -135,14 +159,14 @@ public sealed class ConsoleJobRunner(
             log.LogInformation("Console job {Job} ({Kind}) started, attempt {Attempt}", id, job.Kind, attempt);
             reporting = ReportAsync(id, attempt, progress, run, stopReporting.Token);
             await work.CheckAsync(job.Parameters, caller, run.Token);
-            var output = await work.RunAsync(job.Parameters, caller, progress, run.Token);
+            var output = await work.RunAsync(id, job.Parameters, caller, progress, run.Token);
             await StopAsync(stopReporting, reporting);
             await FinishAsync(id, attempt, ConsoleJobStatus.Completed, null, null, output);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             await StopAsync(stopReporting, reporting);
-            await RequeueAsync(id, attempt);
+            await RequeueAsync(id, attempt, countAttempt: false);
             log.LogInformation("Console job {Job} goes back to the queue: the server stops", id);
         }
         catch (OperationCanceledException) when (run.IsCancellationRequested)
@@ -163,7 +187,7 @@ public sealed class ConsoleJobRunner(
             log.LogError(e, "Console job {Job} failed on attempt {Attempt}", id, attempt);
             if (attempt < MaxAttempts)
             {
-                await RequeueAsync(id, attempt);
+                await RequeueAsync(id, attempt, countAttempt: true);
                 signal.Queued();
                 return;
             }
@@ -205,12 +229,14 @@ public sealed class ConsoleJobRunner(
         log.LogInformation("Console job {Job} {Status}{Code}", id, status, code is null ? "" : " (" + code + ")");
     }
 
-    private async Task RequeueAsync(long id, int attempt)
+    /// <summary>Puts the job back in the queue; a run the server's stop broke off does not count as an attempt.</summary>
+    private async Task RequeueAsync(long id, int attempt, bool countAttempt)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
+        var attempts = countAttempt ? attempt : attempt - 1;
         await db.ConsoleJobs.Where(j => j.Id == id && j.Attempts == attempt && j.Status == ConsoleJobStatus.Running)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, ConsoleJobStatus.Queued), CancellationToken.None);
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, ConsoleJobStatus.Queued).SetProperty(j => j.Attempts, attempts), CancellationToken.None);
     }
 
     private static async Task StopAsync(CancellationTokenSource stop, Task reporting)
@@ -219,35 +245,17 @@ public sealed class ConsoleJobRunner(
         await reporting;
     }
 
-    /// <summary>Saves the run's progress and heartbeat every <see cref="ConsoleJobOptions.ProgressEvery"/>; cancels the run if another runner has taken it.</summary>
+    /// <summary>Saves the run's progress and heartbeat every <see cref="ConsoleJobOptions.ProgressEvery"/> until it ends; cancels the run if another runner has taken it.</summary>
     private async Task ReportAsync(long id, int attempt, Progress progress, CancellationTokenSource run, CancellationToken stop)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PatronDb>();
-        using var timer = new PeriodicTimer(options.ProgressEvery);
-        try
+        await Heartbeat.RunAsync(options.ProgressEvery, async ct =>
         {
-            while (await timer.WaitForNextTickAsync(stop))
-            {
-                var (fraction, now) = (progress.Fraction, Now);
-                var saved = await db.ConsoleJobs.Where(j => j.Id == id && j.Attempts == attempt && j.Status == ConsoleJobStatus.Running)
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Fraction, fraction).SetProperty(j => j.HeartbeatAt, now), stop);
-                if (saved == 0)
-                {
-                    await run.CancelAsync();
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // The run ended.
-        }
-        catch (Exception e)
-        {
-            // Progress is for show: the run goes on (and saves its end) without it.
-            log.LogWarning(e, "Could not save the progress of console job {Job}", id);
-        }
+            var (fraction, now) = (progress.Fraction, Now);
+            return await db.ConsoleJobs.Where(j => j.Id == id && j.Attempts == attempt && j.Status == ConsoleJobStatus.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Fraction, fraction).SetProperty(j => j.HeartbeatAt, now), ct) == 1;
+        }, run, log, "console job", id, stop);
     }
 
     /// <summary>The latest fraction a job's work reported, 0–1 (saved by the reporting loop).</summary>
