@@ -78,22 +78,5 @@ public sealed class ImportOptions
     }
 }
 
-/// <summary>Wakes the import runner when a file is queued on this node (other nodes find it when they next look).</summary>
-public sealed class ImportSignal
-{
-    private readonly SemaphoreSlim _queued = new(0, 1);
-
-    public void Queued()
-    {
-        try
-        {
-            _queued.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled.
-        }
-    }
-
-    public async Task WaitAsync(TimeSpan timeout, CancellationToken ct) => await _queued.WaitAsync(timeout, ct);
-}
+/// <summary>Wakes the import runner when a file is uploaded on this node.</summary>
+public sealed class ImportSignal : Infrastructure.Jobs.RunnerSignal;

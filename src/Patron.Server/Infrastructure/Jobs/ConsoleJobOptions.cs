@@ -48,26 +48,6 @@ public sealed class ConsoleJobOptions
     }
 }
 
-/// <summary>Wakes the console job runner when a job is queued on this node (other nodes find it when they next look).</summary>
-public sealed class ConsoleJobSignal
-{
-    private readonly SemaphoreSlim _queued = new(0, 1);
-
-    public void Queued()
-    {
-        try
-        {
-            _queued.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled.
-        }
-    }
-
-    public async Task WaitAsync(TimeSpan timeout, CancellationToken ct) => await _queued.WaitAsync(timeout, ct);
-}
-
 /// <summary>What a finished job gives: a result as JSON, or a file.</summary>
 public sealed record ConsoleJobOutput(string? Result, string? FileName = null, string? ContentType = null, byte[]? File = null);
 
