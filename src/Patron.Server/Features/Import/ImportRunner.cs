@@ -32,45 +32,21 @@ public sealed class ImportRunner(IServiceScopeFactory scopes, ImportOptions opti
             return;
         }
 
-        await Task.Yield();
-        var cleaned = DateTime.MinValue;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                if (DateTime.UtcNow - cleaned > TimeSpan.FromMinutes(1))
-                {
-                    cleaned = DateTime.UtcNow;
-                    await CleanUpAsync(stoppingToken);
-                }
-
-                if (await ClaimAsync(stoppingToken) is { } claimed)
-                {
-                    await RunAsync(claimed.Id, claimed.Attempt, stoppingToken);
-                    continue;
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                log.LogError(e, "The import runner failed; it looks again shortly");
-            }
-
-            try
-            {
-                await signal.WaitAsync(options.Poll, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
+        await RunnerLoop.RunAsync(signal, options.Poll, CleanUpAsync, RunOneAsync, log, stoppingToken);
     }
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    private async Task<bool> RunOneAsync(CancellationToken ct)
+    {
+        if (await ClaimAsync(ct) is not { } claimed)
+        {
+            return false;
+        }
+
+        await RunAsync(claimed.Id, claimed.Attempt, ct);
+        return true;
+    }
 
     /// <summary>The oldest upload waiting (or abandoned) whose file is here, claimed; null when another run is going on or nothing waits.</summary>
     private async Task<(long Id, int Attempt)?> ClaimAsync(CancellationToken ct)

@@ -31,9 +31,6 @@ public sealed class ConsoleJobRunner(
     /// <summary>How many waiting jobs one look at the queue reads (claimed one by one, oldest first).</summary>
     public const int ClaimBatchSize = 20;
 
-    /// <summary>How often (real time) the runner deletes the jobs and files kept longer than <see cref="ConsoleJobOptions.Keep"/>.</summary>
-    public static readonly TimeSpan CleanUpEvery = TimeSpan.FromMinutes(1);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.RunnerEnabled)
@@ -41,46 +38,25 @@ public sealed class ConsoleJobRunner(
             return;
         }
 
-        await Task.Yield();
-        var cleaned = DateTime.MinValue;
-        while (!stoppingToken.IsCancellationRequested)
+        await RunnerLoop.RunAsync(signal, options.Poll, async ct =>
         {
-            try
-            {
-                if (DateTime.UtcNow - cleaned > CleanUpEvery)
-                {
-                    cleaned = DateTime.UtcNow;
-                    using var scope = scopes.CreateScope();
-                    await CleanUpAsync(scope.ServiceProvider.GetRequiredService<PatronDb>(), clock, options, stoppingToken);
-                }
-
-                if (await ClaimAsync(stoppingToken) is { } claimed)
-                {
-                    await RunAsync(claimed.Id, claimed.Attempt, stoppingToken);
-                    continue;
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                log.LogError(e, "The console job runner failed; it looks again shortly");
-            }
-
-            try
-            {
-                await signal.WaitAsync(options.Poll, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
+            using var scope = scopes.CreateScope();
+            await CleanUpAsync(scope.ServiceProvider.GetRequiredService<PatronDb>(), clock, options, ct);
+        }, RunOneAsync, log, stoppingToken);
     }
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
+
+    private async Task<bool> RunOneAsync(CancellationToken ct)
+    {
+        if (await ClaimAsync(ct) is not { } claimed)
+        {
+            return false;
+        }
+
+        await RunAsync(claimed.Id, claimed.Attempt, ct);
+        return true;
+    }
 
     /// <summary>Deletes jobs (and their files) finished longer ago than the options keep them.</summary>
     public static async Task<int> CleanUpAsync(PatronDb db, TimeProvider clock, ConsoleJobOptions options, CancellationToken ct)
