@@ -27,7 +27,20 @@ public static class ProgramFile
     };
 
     /// <summary>Parses and validates; throws <see cref="DomainException"/> with every problem found.</summary>
+    /// <summary>Reads and validates a program file: every problem is reported with its field.</summary>
     public static ProgramDefinition Parse(string json)
+    {
+        var program = Read(json);
+        var errors = Validate(program);
+        return errors.Count > 0 ? throw new DomainException(errors) : program;
+    }
+
+    /// <summary>
+    /// Reads a stored version without validating it again: it was valid under the rules of the day it
+    /// was saved, and a rule added since must not stop the sales of a version in force (publishing a
+    /// draft validates it again).
+    /// </summary>
+    public static ProgramDefinition Read(string json)
     {
         ProgramDefinition? program;
         try
@@ -41,13 +54,7 @@ public static class ProgramFile
             throw new DomainException(new DomainError("program.file_malformed", field is null ? reason : $"{field}: {reason}", field));
         }
 
-        if (program is null)
-        {
-            throw new DomainException(new DomainError("program.file_malformed", "The file is empty."));
-        }
-
-        var errors = Validate(program);
-        return errors.Count > 0 ? throw new DomainException(errors) : program;
+        return program ?? throw new DomainException(new DomainError("program.file_malformed", "The file is empty."));
     }
 
     public static string Write(ProgramDefinition program) => JsonSerializer.Serialize(program, Json);

@@ -65,7 +65,7 @@ public sealed class ProgramVersion
     /// </summary>
     public int PublishedBefore { get; private set; }
 
-    public ProgramDefinition Rules => _parsed ??= ProgramFile.Parse(Definition);
+    public ProgramDefinition Rules => _parsed ??= ProgramFile.Read(Definition);
 
     /// <summary>Replaces a draft's rules; a published version never changes.</summary>
     public void Replace(ProgramDefinition definition, long? staffId, DateTime nowUtc)
@@ -95,6 +95,13 @@ public sealed class ProgramVersion
         if (Status == ProgramVersionStatus.Published)
         {
             throw new DomainException(new DomainError("program.version_published", "This version is already published."));
+        }
+
+        // A draft saved under older rules is checked again: a rule added since (an impossible date, say) holds for what is published now.
+        var errors = ProgramFile.Validate(Rules);
+        if (errors.Count > 0)
+        {
+            throw new DomainException(errors);
         }
 
         Status = ProgramVersionStatus.Published;
