@@ -65,6 +65,15 @@ public class ProgramFileTests
         Assert.Equal([field], e.Errors.Select(x => x.Field).ToArray());
     }
 
+    [Theory]
+    [InlineData("2026-02-27", false)]
+    [InlineData("2026-02-28", true)] // a common year: 02-29 (stored before the file refused it) is the last day of February
+    [InlineData("2028-02-28", false)]
+    [InlineData("2028-02-29", true)]
+    [InlineData("2026-12-01", true)]
+    public void A_stored_february_29_cut_off_still_answers_in_every_year(string day, bool after) =>
+        Assert.Equal(after, Patron.Domain.Points.ExpiryCalculator.IsOnOrAfterCutoff(DateOnly.Parse(day, System.Globalization.CultureInfo.InvariantCulture), "02-29"));
+
     [Fact]
     public void Expiry_and_validity_at_the_longest_span_are_kept_and_computed()
     {

@@ -7,7 +7,8 @@ namespace Patron.Data.Migrations;
 /// The order in which a program's versions were published, and for each version the last publish
 /// it had seen when it was made: a draft made before another version was published is known by
 /// that, whatever the version numbers or the clock. Versions published before are ordered by their
-/// publishing time; drafts that exist now count as made after the last publish.
+/// publishing time; a draft that exists now counts as made after the publishes of the versions
+/// numbered below it (the rule before this one: a version numbered above a draft is newer).
 /// </summary>
 [DbContext(typeof(PatronDb))]
 [Migration("20261210300000_ProgramPublishOrder")]
@@ -26,7 +27,8 @@ public sealed class ProgramPublishOrder : Migration
             """);
         m.Sql("""
             UPDATE program_versions SET published_before = COALESCE((
-                SELECT MAX(p.publish_order) FROM program_versions p WHERE p.program_id = program_versions.program_id), 0)
+                SELECT MAX(p.publish_order) FROM program_versions p
+                WHERE p.program_id = program_versions.program_id AND p.version < program_versions.version), 0)
             WHERE status = 0;
             """);
         m.CreateIndex("IX_program_versions_program_id_publish_order", "program_versions", ["program_id", "publish_order"], unique: true);

@@ -32,7 +32,9 @@ public static class ExpiryCalculator
             return false;
         }
 
-        var cutoff = DateOnly.ParseExact($"{day.Year}-{cutoffMonthDay}", "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        return day >= cutoff;
+        // MM-dd; a 02-29 stored before the file refused it is the last day of February in a common year.
+        var month = int.Parse(cutoffMonthDay.AsSpan(0, 2), CultureInfo.InvariantCulture);
+        var dayOfMonth = int.Parse(cutoffMonthDay.AsSpan(3, 2), CultureInfo.InvariantCulture);
+        return day >= new DateOnly(day.Year, month, Math.Min(dayOfMonth, DateTime.DaysInMonth(day.Year, month)));
     }
 }

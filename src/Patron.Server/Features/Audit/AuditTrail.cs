@@ -3,6 +3,7 @@ using Patron.Data;
 using Patron.Domain.Audit;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Problems;
+using Patron.Server.Infrastructure.Data;
 
 namespace Patron.Server.Features.Audit;
 
@@ -55,7 +56,7 @@ public sealed class AuditTrail(PatronDb db)
         var counted = await query.Take(CountCap + 1).CountAsync(ct);
         var more = counted > CountCap;
         var total = Math.Min(counted, CountCap);
-        var page = Math.Clamp(f.Page, 1, Math.Max(1, (total + PageSize - 1) / PageSize));
+        var page = Paging.Clamp(f.Page, total, PageSize);
         var entries = await Sorted(query, sort).Skip((page - 1) * PageSize).Take(PageSize).ToListAsync(ct);
         var names = await NamesAsync(entries, ct);
 

@@ -9,6 +9,7 @@ using Patron.Server.Features.Programs;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Problems;
 using Patron.Server.Infrastructure.Protection;
+using Patron.Server.Infrastructure.Data;
 
 namespace Patron.Server.Features.Care;
 
@@ -28,7 +29,7 @@ public sealed record RefillDue(long MemberId, string Member, string Mobile, stri
 /// <summary>One page of a store's care list, with the store's today (in its program's time zone).</summary>
 public sealed record CarePage<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total, int Overdue, DateOnly Today)
 {
-    public int Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
+    public int Pages => Paging.Pages(Total, PageSize);
 }
 
 /// <summary>
@@ -54,7 +55,7 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
     public async Task<CarePage<RefillDue>> DuePageAsync(long storeId, int days, int page, int pageSize, CallerScope caller, CancellationToken ct)
     {
         var (due, today) = await DueWithTodayAsync(storeId, days, caller, ct);
-        page = Math.Clamp(page, 1, Math.Max(1, (due.Count + pageSize - 1) / pageSize));
+        page = Paging.Clamp(page, due.Count, pageSize);
         return new CarePage<RefillDue>([.. due.Skip((page - 1) * pageSize).Take(pageSize)], page, pageSize, due.Count, due.Count(d => d.Overdue), today);
     }
 
@@ -190,7 +191,7 @@ public sealed class CarePlans(PatronDb db, PersonalDataProtector protector, Prog
         var open = db.CareTasks.AsNoTracking().Where(t => t.StoreId == storeId && t.DoneAt == null);
         var total = await open.CountAsync(ct);
         var overdue = await open.CountAsync(t => t.DueOn < today, ct);
-        page = Math.Clamp(page, 1, Math.Max(1, (total + pageSize - 1) / pageSize));
+        page = Paging.Clamp(page, total, pageSize);
         var rows = await (from t in open
                           join m in db.Members.AsNoTracking() on t.MemberId equals m.Id
                           orderby t.DueOn, t.Id

@@ -11,6 +11,7 @@ using Patron.Data;
 using Patron.Domain.Common;
 using Patron.Server.Features.Audit;
 using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Data;
 using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Features.Import;
@@ -150,9 +151,9 @@ public sealed partial class ImportUploads(PatronDb db, ImportOptions options, Im
     public async Task<ImportPage> ListAsync(int page, int pageSize, CallerScope caller, CancellationToken ct)
     {
         EnsureHeadOffice(caller);
-        page = Math.Max(1, page);
         pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
         var total = await db.ImportUploads.CountAsync(ct);
+        page = Paging.ClampPastTheEnd(page, total, pageSize);
         var rows = await db.ImportUploads.AsNoTracking()
             .OrderByDescending(u => u.Id)
             .Skip((page - 1) * pageSize)

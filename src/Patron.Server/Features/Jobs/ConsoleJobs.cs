@@ -7,6 +7,7 @@ using Patron.Server.Features.Audit;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Jobs;
 using Patron.Server.Infrastructure.Problems;
+using Patron.Server.Infrastructure.Data;
 
 namespace Patron.Server.Features.Jobs;
 
@@ -80,7 +81,7 @@ public sealed class ConsoleJobs(PatronDb db, IEnumerable<IConsoleJobWork> works,
         pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
         var mine = db.ConsoleJobs.AsNoTracking().Where(j => j.StaffId == (caller.StaffId ?? -1));
         var total = await mine.CountAsync(ct);
-        page = Math.Clamp(page, 1, Math.Max(1, (total + pageSize - 1) / pageSize));
+        page = Paging.Clamp(page, total, pageSize);
         var jobs = await mine.OrderByDescending(j => j.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
         return new ConsoleJobPage([.. jobs.Select(View)], page, pageSize, total);
     }

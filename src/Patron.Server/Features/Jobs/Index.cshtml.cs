@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Data;
 
 namespace Patron.Server.Features.Jobs;
 
@@ -15,7 +16,7 @@ public sealed class IndexModel(ConsoleJobs jobs) : PageModel
 
     public ConsoleJobPage Jobs { get; private set; } = new([], 1, PageSize, 0);
 
-    public int Pages => Math.Max(1, (Jobs.Total + Jobs.PageSize - 1) / Jobs.PageSize);
+    public int Pages => Paging.Pages(Jobs.Total, Jobs.PageSize);
 
     public async Task OnGetAsync(CancellationToken ct) =>
         Jobs = await jobs.ListAsync(PageNumber, PageSize, CallerScope.From(User), ct);

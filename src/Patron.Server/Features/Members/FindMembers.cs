@@ -3,6 +3,7 @@ using Patron.Data;
 using Patron.Domain.Cards;
 using Patron.Domain.Members;
 using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Data;
 using Patron.Server.Infrastructure.Problems;
 using Patron.Server.Infrastructure.Protection;
 
@@ -132,10 +133,10 @@ public sealed class FindMembers(PatronDb db, PersonalDataProtector protector)
             throw Problem.Forbidden("scope.store_forbidden", "You may not list the members of this store.");
         }
 
-        page = Math.Max(1, page);
         pageSize = Math.Clamp(pageSize, 1, MaxPageSize);
         var query = BrowsableMembers(caller, storeId);
         var total = await query.CountAsync(ct);
+        page = Paging.ClampPastTheEnd(page, total, pageSize);
         var items = await ToViewsAsync(query.OrderByDescending(m => m.Id).Skip((page - 1) * pageSize).Take(pageSize), ct);
         return new MemberPage(items, page, pageSize, total);
     }

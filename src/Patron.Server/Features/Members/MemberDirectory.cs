@@ -5,6 +5,7 @@ using Patron.Domain.Members;
 using Patron.Server.Features.Programs;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Problems;
+using Patron.Server.Infrastructure.Data;
 
 namespace Patron.Server.Features.Members;
 
@@ -20,7 +21,7 @@ public sealed record MemberListRow(long Id, string Name, string Mobile, string? 
 
 public sealed record MemberListPage(IReadOnlyList<MemberListRow> Items, int Page, int PageSize, int Total, string Sort)
 {
-    public int Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
+    public int Pages => Paging.Pages(Total, PageSize);
 }
 
 /// <summary>A tier members can be filtered by: its code and name (several programs may share a code).</summary>
@@ -43,7 +44,7 @@ public sealed class MemberDirectory(PatronDb db, ProgramRules programs, TimeProv
         var sort = Sorts.Contains(f.Sort ?? "") ? f.Sort! : "enrolled";
         var pageSize = Math.Clamp(f.PageSize, 1, MaxPageSize);
         var total = await members.CountAsync(ct);
-        var page = Math.Clamp(f.Page, 1, Math.Max(1, (total + pageSize - 1) / pageSize));
+        var page = Paging.Clamp(f.Page, total, pageSize);
         var rows = from m in members
                    join a in db.MemberAccounts on m.Id equals a.MemberId into accounts
                    from a in accounts.DefaultIfEmpty()

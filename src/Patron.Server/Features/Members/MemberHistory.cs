@@ -6,13 +6,14 @@ using Patron.Domain.Members;
 using Patron.Domain.Sales;
 using Patron.Server.Features.Programs;
 using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Data;
 
 namespace Patron.Server.Features.Members;
 
 /// <summary>One page of a member's history, newest first.</summary>
 public sealed record HistoryPage<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total)
 {
-    public int Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
+    public int Pages => Paging.Pages(Total, PageSize);
 }
 
 /// <summary>A points entry with its cause, what it refers to, who made it and, for points earned, when they expire and how many are left.</summary>
@@ -138,7 +139,7 @@ public sealed class MemberHistory(PatronDb db, ProgramRules programs, TimeProvid
             "void" => counts.Void,
             _ => counts.Held + counts.Used + counts.Expired + counts.Void,
         };
-        var p = Math.Clamp(page, 1, Math.Max(1, (total + pageSize - 1) / pageSize));
+        var p = Paging.Clamp(page, total, pageSize);
         var rows = await (from c in filtered
                           orderby c.IssuedAt descending, c.Id descending
                           let use = db.CouponUses.Where(u => u.CouponId == c.Id).OrderByDescending(u => u.Id).Select(u => new
@@ -217,6 +218,6 @@ public sealed class MemberHistory(PatronDb db, ProgramRules programs, TimeProvid
     private static async Task<(int Total, int Page)> PageOfAsync(Task<int> count, int page, int pageSize)
     {
         var total = await count;
-        return (total, Math.Clamp(page, 1, Math.Max(1, (total + pageSize - 1) / pageSize)));
+        return (total, Paging.Clamp(page, total, pageSize));
     }
 }

@@ -6,6 +6,7 @@ using Patron.Domain.Organisation;
 using Patron.Domain.Programs;
 using Patron.Server.Features.Audit;
 using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Data;
 using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Features.Programs;
@@ -166,7 +167,7 @@ public sealed class ProgramRules(PatronDb db, AuditLog audit, TimeProvider clock
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (e is DbUpdateConcurrencyException || Transactions.IsUniqueViolation(e, "IX_program_versions_program_id_publish_order", "program_versions.publish_order"))
         {
             // The version's concurrency tokens (saved or published meanwhile), or the program's publish order (another version published at once).
             throw Problem.Conflict("program.version_changed", "Someone else saved or published this version, or published another, meanwhile; open it again.");

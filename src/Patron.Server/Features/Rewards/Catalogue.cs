@@ -47,7 +47,7 @@ public sealed record CancelRedemptionRequest(string? Reason);
 /// <summary>One page of a store's redemptions and how many there are in all.</summary>
 public sealed record RedemptionPage(IReadOnlyList<RedemptionView> Items, int Page, int PageSize, int Total)
 {
-    public int Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
+    public int Pages => Paging.Pages(Total, PageSize);
 }
 
 public sealed record RedemptionView(long Id, long MemberId, string Member, string Item, string Name, string Kind, long Points, long Value, string Status, long StoreId, DateTime At, DateTime? PickedUpAt, DateTime? CancelledAt)
@@ -268,7 +268,7 @@ public sealed class Catalogue(PatronDb db, ProgramRules programs, MemberLedger l
 
         pageSize = Math.Clamp(pageSize, 1, ApiPageSize);
         var total = await query.CountAsync(ct);
-        page = Math.Clamp(page, 1, (total / pageSize) + 2); // a page past the end is empty, so a client paging through stops (and no offset overflows)
+        page = Paging.ClampPastTheEnd(page, total, pageSize);
         var rows = await (from x in query
                           join mem in db.Members on x.MemberId equals mem.Id
                           orderby x.At descending, x.Id descending

@@ -6,6 +6,7 @@ using Patron.Server.Features.Stores;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Console;
 using Patron.Server.Infrastructure.Problems;
+using Patron.Server.Infrastructure.Data;
 
 namespace Patron.Server.Features.Rewards;
 
@@ -112,7 +113,7 @@ public sealed class IndexModel(Catalogue catalogue, StoreDirectory stores, IStri
             if (Awaiting.Items.Count == 0 && Awaiting.Total > 0)
             {
                 // Past the end (the last gift of the last page handed over or cancelled, or a typed number): the last page.
-                AwaitingPageNumber = (Awaiting.Total + AwaitingPageSize - 1) / AwaitingPageSize;
+                AwaitingPageNumber = Paging.Pages(Awaiting.Total, AwaitingPageSize);
                 Awaiting = await catalogue.PageAsync(id, true, AwaitingPageNumber, AwaitingPageSize, caller, ct);
             }
         }

@@ -6,6 +6,7 @@ using Patron.Server.Features.Audit;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Problems;
 using StaffMember = Patron.Domain.Organisation.Staff;
+using Patron.Server.Infrastructure.Data;
 
 namespace Patron.Server.Features.Staff;
 
@@ -26,7 +27,7 @@ public sealed record StaffQuery(long? StoreId = null, string? Role = null, bool?
 
 public sealed record StaffPage(IReadOnlyList<StaffView> Items, int Page, int PageSize, int Total)
 {
-    public int Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
+    public int Pages => Paging.Pages(Total, PageSize);
 }
 
 /// <summary>
@@ -122,7 +123,7 @@ public sealed class StaffAdmin(PatronDb db, AuditLog audit, TimeProvider clock)
 
         var total = await query.CountAsync(ct);
         var pageSize = Math.Clamp(q.PageSize, 1, 100);
-        var pageNumber = Math.Clamp(q.Page, 1, Math.Max(1, (total + pageSize - 1) / pageSize));
+        var pageNumber = Paging.Clamp(q.Page, total, pageSize);
         query = sort switch
         {
             "-login" => query.OrderByDescending(s => s.Login),

@@ -56,6 +56,21 @@ public static class Transactions
         }
     }
 
+    /// <summary>A unique index refused the write: <paramref name="index"/> on PostgreSQL, a column of it (table.column) on SQLite, which names columns only.</summary>
+    public static bool IsUniqueViolation(Exception e, string index, string sqliteColumn)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+        {
+            if (x is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg && pg.ConstraintName == index
+                || x is SqliteException { SqliteErrorCode: 19 } sq && sq.Message.Contains("UNIQUE", StringComparison.Ordinal) && sq.Message.Contains(sqliteColumn, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public static bool IsLostRace(Exception e)
     {
         for (var x = e; x is not null; x = x.InnerException)
