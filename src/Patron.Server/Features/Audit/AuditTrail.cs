@@ -2,8 +2,8 @@ using Microsoft.EntityFrameworkCore;
 using Patron.Data;
 using Patron.Domain.Audit;
 using Patron.Server.Infrastructure.Auth;
-using Patron.Server.Infrastructure.Problems;
 using Patron.Server.Infrastructure.Data;
+using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Features.Audit;
 

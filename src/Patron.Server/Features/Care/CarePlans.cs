@@ -7,9 +7,9 @@ using Patron.Domain.Sales;
 using Patron.Server.Features.Members;
 using Patron.Server.Features.Programs;
 using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Data;
 using Patron.Server.Infrastructure.Problems;
 using Patron.Server.Infrastructure.Protection;
-using Patron.Server.Infrastructure.Data;
 
 namespace Patron.Server.Features.Care;
 

@@ -5,9 +5,9 @@ using Microsoft.EntityFrameworkCore;
 using Patron.Data;
 using Patron.Server.Features.Audit;
 using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Data;
 using Patron.Server.Infrastructure.Jobs;
 using Patron.Server.Infrastructure.Problems;
-using Patron.Server.Infrastructure.Data;
 
 namespace Patron.Server.Features.Jobs;
 

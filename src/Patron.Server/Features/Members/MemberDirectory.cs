@@ -4,8 +4,8 @@ using Patron.Domain.Common;
 using Patron.Domain.Members;
 using Patron.Server.Features.Programs;
 using Patron.Server.Infrastructure.Auth;
-using Patron.Server.Infrastructure.Problems;
 using Patron.Server.Infrastructure.Data;
+using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Features.Members;
 

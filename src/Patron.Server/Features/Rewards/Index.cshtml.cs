@@ -5,8 +5,8 @@ using Microsoft.Extensions.Localization;
 using Patron.Server.Features.Stores;
 using Patron.Server.Infrastructure.Auth;
 using Patron.Server.Infrastructure.Console;
-using Patron.Server.Infrastructure.Problems;
 using Patron.Server.Infrastructure.Data;
+using Patron.Server.Infrastructure.Problems;
 
 namespace Patron.Server.Features.Rewards;
 

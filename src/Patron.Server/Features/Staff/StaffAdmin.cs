@@ -4,9 +4,9 @@ using Patron.Data;
 using Patron.Domain.Organisation;
 using Patron.Server.Features.Audit;
 using Patron.Server.Infrastructure.Auth;
+using Patron.Server.Infrastructure.Data;
 using Patron.Server.Infrastructure.Problems;
 using StaffMember = Patron.Domain.Organisation.Staff;
-using Patron.Server.Infrastructure.Data;
 
 namespace Patron.Server.Features.Staff;
 

@@ -26,6 +26,12 @@ public sealed class ConsoleTime(TimeZoneInfo zone)
     /// <summary>yyyy-MM-dd, or — for none.</summary>
     public string Day(DateTime? utc) => Format(utc, "yyyy-MM-dd");
 
+    /// <summary>
+    /// The last day something ending at <paramref name="utc"/> is good for ("until"): a coupon that
+    /// lapses at local midnight is good until the day before, yyyy-MM-dd.
+    /// </summary>
+    public string LastDay(DateTime utc) => Local(utc).AddTicks(-1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
     /// <summary>yyyy-MM-dd HH:mm, or — for none.</summary>
     public string Minute(DateTime? utc) => Format(utc, "yyyy-MM-dd HH:mm");
 
