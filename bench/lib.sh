@@ -58,3 +58,23 @@ build_patron_and_bench() {
         || { tail -30 "$out/build-bench.log"; exit 1; }
     bench_dll="$here/Patron.Bench/bin/Release/net10.0/Patron.Bench.dll"
 }
+
+# start_patron_server CONN WORKDIR: starts $PATRON_SERVER_DLL from its own folder (the content root
+# is the working directory: without the build's appsettings.json the server logs every request and
+# SQL command at Information) with background jobs off, on a free port, logging to WORKDIR/server.log;
+# sets http_port and server_pid and waits until /health answers (exits if it never does).
+start_patron_server() {
+    local conn=$1 dir=$2
+    http_port=$(free_port)
+    log "starting Patron on http://127.0.0.1:$http_port${BENCH_DB_OPTIONS:+ (connection string + $BENCH_DB_OPTIONS)}"
+    pushd "$(dirname "$PATRON_SERVER_DLL")" >/dev/null
+    Patron__Jobs=false ASPNETCORE_ENVIRONMENT=Production dotnet "$PATRON_SERVER_DLL" serve --db "$conn${BENCH_DB_OPTIONS:-}" --urls "http://127.0.0.1:$http_port" >"$dir/server.log" 2>&1 &
+    server_pid=$!
+    popd >/dev/null
+    for _ in $(seq 1 120); do
+        curl -fs "http://127.0.0.1:$http_port/health" >/dev/null 2>&1 && return 0
+        kill -0 "$server_pid" 2>/dev/null || { echo "the server exited"; tail -30 "$dir/server.log"; exit 1; }
+        sleep 0.5
+    done
+    echo "the server did not become healthy"; tail -30 "$dir/server.log"; exit 1
+}

@@ -71,19 +71,7 @@ else
     echo "vacuumed in $(elapsed "$t") s"
 fi
 
-http_port=$(free_port)
-log "starting Patron on http://127.0.0.1:$http_port"
-# From its own folder: the content root is the working directory (appsettings.json, views).
-cd "$(dirname "$PATRON_SERVER_DLL")"
-Patron__Jobs=false ASPNETCORE_ENVIRONMENT=Production dotnet "$PATRON_SERVER_DLL" serve --db "$conn${BENCH_DB_OPTIONS:-}" --urls "http://127.0.0.1:$http_port" >"$work/server.log" 2>&1 &
-server_pid=$!
-cd - >/dev/null
-for _ in $(seq 1 120); do
-    curl -fs "http://127.0.0.1:$http_port/health" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { echo "the server exited"; tail -30 "$work/server.log"; exit 1; }
-    sleep 0.5
-done
-curl -fs "http://127.0.0.1:$http_port/health" >/dev/null || { echo "the server did not become healthy"; tail -30 "$work/server.log"; exit 1; }
+start_patron_server "$conn" "$work"
 
 log "console pages: ${PAGES_WARMUP:-3} warm-up + ${PAGES_ITERATIONS:-20} measured rounds"
 dotnet "$bench_dll" pages --url "http://127.0.0.1:$http_port" --db "$conn" \

@@ -68,20 +68,7 @@ echo "seeded in $(elapsed "$t") s; terminal key of BJ001 found"
 log "generating $members members"
 dotnet "$bench_dll" generate --db "$conn" --members "$members" | tee "$work/generate.log"
 
-http_port=$(free_port)
-log "starting Patron on http://127.0.0.1:$http_port${BENCH_DB_OPTIONS:+ (connection string + $BENCH_DB_OPTIONS)}"
-# From its own folder: the content root is the working directory, and without the build's
-# appsettings.json the server logs every request and SQL command at Information.
-cd "$(dirname "$PATRON_SERVER_DLL")"
-Patron__Jobs=false ASPNETCORE_ENVIRONMENT=Production dotnet "$PATRON_SERVER_DLL" serve --db "$conn${BENCH_DB_OPTIONS:-}" --urls "http://127.0.0.1:$http_port" >"$work/server.log" 2>&1 &
-server_pid=$!
-cd - >/dev/null
-for _ in $(seq 1 120); do
-    curl -fs "http://127.0.0.1:$http_port/health" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { echo "the server exited"; tail -30 "$work/server.log"; exit 1; }
-    sleep 0.5
-done
-curl -fs "http://127.0.0.1:$http_port/health" >/dev/null || { echo "the server did not become healthy"; tail -30 "$work/server.log"; exit 1; }
+start_patron_server "$conn" "$work"
 
 log "baseline: pgbench tpcb-like, $terminals clients, $seconds s"
 "$here/baseline.sh" -h 127.0.0.1 -p "$pg_port" -U postgres -c "$terminals" -T "$seconds" -s "$scale" -o "$out/baseline.txt" | tee "$work/baseline.log"
